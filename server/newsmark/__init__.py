@@ -1,0 +1,3 @@
+"""newsmark: code news articles as actor / claim / figure, kept in a durable local store."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,187 @@
+"""Articles and their versions.
+
+An article is stored once per URL. Each distinct text (by SHA-256) it was seen
+with is a version; an annotation records the version its offsets refer to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from . import contract
+from .errors import Invalid, NotFound
+from .store import Doc, Store
+from .text import is_article_text, text_sha256
+
+TEXT_FORM = (
+    "is not in the article text form: paragraphs with runs of white space collapsed to one "
+    "space and trimmed, joined by one blank line (\\n\\n), nothing before or after."
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The text an annotation's offsets are checked against, and its version id."""
+
+    text: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """What storing a snapshot will write; made before any write, so it can be refused."""
+
+    url: str
+    snapshot: dict[str, str]
+    text: Reference
+    existing: Doc | None
+    new_version: bool
+
+
+def plan_snapshot(store: Store, url: str, snapshot: dict[str, str]) -> SnapshotPlan:
+    """:raise Invalid: if the text is not in the article text form."""
+    text = snapshot["text"]
+    if not is_article_text(text):
+        raise Invalid("The article text is not in the article text form.", {"article.text": [TEXT_FORM]})
+    sha = text_sha256(text)
+    existing = store.get_article(url=url)
+    known = existing is not None and any(v["sha256"] == sha for v in store.versions_of(existing["id"]))
+    return SnapshotPlan(url, snapshot, Reference(text, sha), existing, new_version=not known)
+
+
+def apply_snapshot(store: Store, plan: SnapshotPlan, now: str) -> None:
+    """Record the snapshot: a new version if the text is new, and the article's latest state."""
+    snap = plan.snapshot
+    aid = contract.article_id(plan.url)
+    fields = {k: snap[k] for k in ("title", "byline", "timestamp_text")}
+    with store.transaction():
+        if plan.new_version:
+            store.add_version(
+                {
+                    "article_id": aid,
+                    "sha256": plan.text.sha256,
+                    "text": plan.text.text,
+                    "first_seen": now,
+                    **fields,
+                }
+            )
+        store.put_article(
+            {
+                "id": aid,
+                "url": plan.url,
+                **fields,
+                "sha256": plan.text.sha256,
+                "first_seen": plan.existing["first_seen"] if plan.existing else now,
+                "last_seen": now,
+            }
+        )
+
+
+def latest_text(store: Store, url: str) -> Reference | None:
+    """The text of the article's latest version, if the article is known."""
+    article = store.get_article(url=url)
+    if article is None:
+        return None
+    version = _find_version(store.versions_of(article["id"]), article["sha256"])
+    return Reference(version["text"], version["sha256"])
+
+
+def view(store: Store, key: str, version: str | None = None) -> dict[str, Any]:
+    """One version of an article (the latest unless ``version`` names one).
+
+    ``key`` is the article id or its URL; ``version`` a number (1 is the first) or a SHA-256.
+
+    :raise NotFound: for an unknown article or version.
+    """
+    article = _find_article(store, key)
+    versions = store.versions_of(article["id"])
+    if version is None:
+        chosen = _find_version(versions, article["sha256"])
+    elif version.isdigit() and len(version) < 64:
+        if not 1 <= int(version) <= len(versions):
+            raise NotFound(f"Article {article['id']} has {len(versions)} version(s), not {version}.")
+        chosen = versions[int(version) - 1]
+    else:
+        chosen = _find_version(versions, version)
+    return {
+        "id": article["id"],
+        "url": article["url"],
+        **{k: chosen[k] for k in ("title", "byline", "timestamp_text", "text", "sha256")},
+        "version": versions.index(chosen) + 1,
+        "first_seen": chosen["first_seen"],
+        "last_seen": article["last_seen"],
+        "versions": [
+            {"version": n, "sha256": v["sha256"], "first_seen": v["first_seen"]}
+            for n, v in enumerate(versions, 1)
+        ],
+        "counts": counts(store, article["url"]),
+    }
+
+
+def page(store: Store, limit: int, cursor: str | None) -> dict[str, Any]:
+    docs, next_id, total = store.page_articles(limit=limit, after=int(cursor) if cursor else None)
+    items = [summary(store, doc) for doc in docs]
+    return {"items": items, "next": str(next_id) if next_id is not None else None, "total": total}
+
+
+def summary(store: Store, article: Doc) -> dict[str, Any]:
+    """An article as listed: its latest state, number of versions and counts per tag."""
+    return {
+        **article,
+        "versions": len(store.versions_of(article["id"])),
+        "counts": counts(store, article["url"]),
+    }
+
+
+def counts(store: Store, url: str) -> dict[str, int]:
+    """Annotations per tag (every tag present, zero included) and their total."""
+    found = store.tag_counts(url)
+    result = {tag: found.get(tag, 0) for tag in contract.TAGS}
+    result["total"] = sum(found.values())
+    return result
+
+
+def export_form(store: Store, article: Doc) -> dict[str, Any]:
+    """An article with every version's text, as the JSON export holds it."""
+    versions = store.versions_of(article["id"])
+    return {
+        **article,
+        "versions": [
+            {
+                "version": n,
+                **{k: v[k] for k in ("sha256", "title", "byline", "timestamp_text", "text", "first_seen")},
+            }
+            for n, v in enumerate(versions, 1)
+        ],
+    }
+
+
+def _find_article(store: Store, key: str) -> Doc:
+    try:
+        article = store.get_article(article_id=str(uuid.UUID(key)))
+    except ValueError:
+        try:
+            url = contract.normalize_url(_restore_slashes(key))
+        except contract.UrlError:
+            raise NotFound(f"No article {key!r}: give an article id or its URL.") from None
+        article = store.get_article(url=url)
+    if article is None:
+        raise NotFound(f"No article {key!r}.")
+    return article
+
+
+def _restore_slashes(key: str) -> str:
+    # Some clients and proxies merge the "//" of a URL placed in a path.
+    for scheme in ("https:/", "http:/"):
+        if key.startswith(scheme) and not key.startswith(scheme + "/"):
+            return scheme + "/" + key[len(scheme) :]
+    return key
+
+
+def _find_version(versions: list[Doc], sha256: str) -> Doc:
+    for version in versions:
+        if version["sha256"] == sha256:
+            return version
+    raise NotFound(f"No article version with SHA-256 {sha256}.")

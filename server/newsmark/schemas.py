@@ -1,0 +1,239 @@
+"""Marshmallow schemas: what the API accepts and what it answers.
+
+Input schemas refuse unknown fields (marshmallow's default, ``RAISE``) and
+every value of the wrong type; their limits come from :mod:`newsmark.contract`.
+``schemas/*.schema.json`` says the same in JSON Schema; a test compares them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from . import contract
+
+
+class StrictInt(fields.Integer):
+    """An integer that must arrive as a JSON integer (not a string, float or boolean)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class UuidString(fields.String):
+    """A UUID in its canonical 36-character form, stored lowercase."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid_uuid": "Not a valid UUID (expected the 8-4-4-4-12 form)."
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parsed = uuid.UUID(text)
+        except ValueError:
+            raise self.make_error("invalid_uuid") from None
+        if len(text) != 36 or str(parsed) != text.lower():
+            raise self.make_error("invalid_uuid")
+        return str(parsed)
+
+
+class ArticleUrl(fields.String):
+    """An absolute http(s) URL, normalised (see :func:`newsmark.contract.normalize_url`).
+
+    Whether its host is allowed is a setting, so the service checks that.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(max=contract.MAX_URL), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > contract.MAX_URL:
+            return text  # the Length validator reports it
+        try:
+            return contract.normalize_url(text)
+        except contract.UrlError as exc:
+            raise ValidationError(f"URL {exc}.") from None
+
+
+def _text(max_length: int, *, required: bool = False, min_length: int | None = None) -> fields.Str:
+    kwargs: dict[str, Any] = {"validate": validate.Length(min=min_length, max=max_length)}
+    if required:
+        return fields.Str(required=True, **kwargs)
+    return fields.Str(load_default="", **kwargs)
+
+
+class QuoteSchema(Schema):
+    """The W3C TextQuoteSelector: the selected text with a little context on each side."""
+
+    exact = _text(contract.MAX_EXACT, required=True, min_length=1)
+    prefix = _text(contract.MAX_CONTEXT)
+    suffix = _text(contract.MAX_CONTEXT)
+
+
+class PositionSchema(Schema):
+    """The W3C TextPositionSelector: code point offsets into the article text, end exclusive."""
+
+    start = StrictInt(required=True, validate=validate.Range(min=0))
+    end = StrictInt(required=True, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _end_after_start(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["end"] <= data["start"]:
+            raise ValidationError("must be greater than start.", "end")
+
+
+class ArticleSnapshotSchema(Schema):
+    """The article as the extension saw it when the passage was coded."""
+
+    title = _text(contract.MAX_ARTICLE_FIELD)
+    byline = _text(contract.MAX_ARTICLE_FIELD)
+    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT)
+    text = _text(contract.MAX_ARTICLE_TEXT, required=True, min_length=1)
+
+
+_note = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
+_tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
+
+
+class AnnotationCreateSchema(Schema):
+    """The body of ``POST /api/annotations``."""
+
+    id = UuidString(load_default=None)
+    url = ArticleUrl(required=True)
+    tag = _tag
+    quote = fields.Nested(QuoteSchema, required=True)
+    position = fields.Nested(PositionSchema, required=True)
+    note = _note
+    annotator = _text(contract.MAX_ANNOTATOR, required=True, min_length=1)
+    schema_version = StrictInt(
+        load_default=contract.SCHEMA_VERSION, validate=validate.Equal(contract.SCHEMA_VERSION)
+    )
+    article = fields.Nested(ArticleSnapshotSchema, load_default=None)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _quote_fits_position(self, data: dict[str, Any], **kwargs: Any) -> None:
+        exact, pos = data["quote"]["exact"], data["position"]
+        if pos["end"] - pos["start"] != len(exact):
+            raise ValidationError(
+                f"spans {pos['end'] - pos['start']} characters but quote.exact has {len(exact)} "
+                "(offsets count Unicode code points).",
+                "position",
+            )
+
+
+class AnnotationPatchSchema(Schema):
+    """The body of ``PATCH /api/annotations/<id>``: only the tag and the note can change."""
+
+    tag = fields.Str(validate=validate.OneOf(contract.TAGS))
+    note = fields.Str(allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("Give tag, note or both.", "_schema")
+
+
+class AnnotationSchema(Schema):
+    """An annotation as stored and answered."""
+
+    id = fields.Str(required=True)
+    url = fields.Str(required=True)
+    tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
+    quote = fields.Nested(QuoteSchema, required=True)
+    position = fields.Nested(PositionSchema, required=True)
+    note = fields.Str(required=True, allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
+    annotator = fields.Str(required=True, validate=validate.Length(min=1, max=contract.MAX_ANNOTATOR))
+    article_sha256 = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The article version (text SHA-256) the offsets refer to."},
+    )
+    created = fields.Str(required=True)
+    updated = fields.Str(required=True)
+    schema_version = fields.Int(required=True)
+
+
+class ListQuerySchema(Schema):
+    """The query string of ``GET /api/annotations`` and ``GET /api/export``."""
+
+    url = ArticleUrl()
+    tag = fields.Str(validate=validate.OneOf(contract.TAGS))
+    annotator = fields.Str(validate=validate.Length(max=contract.MAX_ANNOTATOR))
+    q = fields.Str(validate=validate.Length(max=contract.MAX_EXACT))
+    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = fields.Str(validate=validate.Regexp(r"^[0-9]{1,18}$", error="Not a valid cursor."))
+
+
+class ExportQuerySchema(ListQuerySchema):
+    format = fields.Str(load_default="json", validate=validate.OneOf(["json"]))
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = fields.Str(validate=validate.Regexp(r"^[0-9]{1,18}$", error="Not a valid cursor."))
+
+
+class VersionQuerySchema(Schema):
+    version = fields.Str(
+        validate=validate.Regexp(
+            r"^([0-9a-f]{64}|[1-9][0-9]{0,5})$",
+            error="Give a version number (1 is the first) or a text SHA-256.",
+        )
+    )
+
+
+class VersionSummarySchema(Schema):
+    version = fields.Int(required=True)
+    sha256 = fields.Str(required=True)
+    first_seen = fields.Str(required=True)
+
+
+class ArticleSchema(Schema):
+    """One version of an article, as ``GET /api/articles/<id>`` answers."""
+
+    id = fields.Str(required=True)
+    url = fields.Str(required=True)
+    title = fields.Str(required=True)
+    byline = fields.Str(required=True)
+    timestamp_text = fields.Str(required=True)
+    text = fields.Str(required=True)
+    sha256 = fields.Str(required=True)
+    version = fields.Int(required=True)
+    first_seen = fields.Str(required=True)
+    last_seen = fields.Str(required=True)
+    versions = fields.List(fields.Nested(VersionSummarySchema), required=True)
+    counts = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
+
+
+class ErrorBodySchema(Schema):
+    code = fields.Str(required=True)
+    message = fields.Str(required=True)
+    field_errors = fields.Dict(
+        keys=fields.Str(), values=fields.List(fields.Str()), required=True, data_key="fields"
+    )
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested error messages as ``{"quote.exact": ["..."]}``."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix and key != "_schema" else (prefix or str(key))
+            flat.update(flatten_errors(value, path))
+        return flat
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_schema": list(messages)}
+    return {prefix or "_schema": [str(messages)]}

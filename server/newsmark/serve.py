@@ -1,0 +1,94 @@
+"""``newsmark serve``: the API on waitress, with a clean shutdown that compacts the store."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import sys
+import time
+from typing import TextIO
+
+import waitress
+
+from . import __version__
+from .datafolder import load_or_create_token, remove_server_info, write_server_info
+from .settings import Settings
+from .store import Store
+from .web import create_app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def url_for(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}/"
+
+
+def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Serve until SIGINT or SIGTERM. The store is open (and the folder locked) until then."""
+    store = Store(settings.data_dir)  # raises StoreLocked if another process has the folder
+    try:
+        token = load_or_create_token(settings.data_dir)
+        app = create_app(settings, store, token)
+        try:
+            server = waitress.create_server(
+                app, host=settings.host, port=settings.port, threads=8, ident="newsmark"
+            )
+        except OSError as exc:
+            print(
+                f"newsmark: cannot listen on {settings.host}:{settings.port}: {exc.strerror}. "
+                "Choose another port with --port.",
+                file=err,
+            )
+            return 1
+        port = server.effective_port  # type: ignore[union-attr]
+        url = url_for(settings.host, port)
+        if not is_loopback(settings.host):
+            print(
+                f"WARNING: listening on {settings.host}, not loopback: other machines can reach "
+                "the service. Requests still need the token and an allowed Host name "
+                "(NEWSMARK_ALLOWED_HOSTS).",
+                file=err,
+            )
+        write_server_info(
+            settings.data_dir,
+            {
+                "pid": os.getpid(),
+                "host": settings.host,
+                "port": port,
+                "url": url,
+                "version": __version__,
+                "started": time.time(),
+            },
+        )
+        print(f"newsmark {__version__} serving at {url}", file=out)
+        print(f"data folder: {settings.data_dir}", file=out)
+        print(
+            "API token: run 'newsmark token' (send it as 'Authorization: Bearer <token>')",
+            file=out,
+            flush=True,
+        )
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+        print("newsmark: stopped; data saved.", file=out, flush=True)
+        return 0
+    finally:
+        remove_server_info(settings.data_dir)
+        store.close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

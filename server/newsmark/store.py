@@ -1,0 +1,290 @@
+"""The newsmark store: one data folder, one TinyDB database, one lock.
+
+Tables (all in TinyDB's JSON file ``newsmark.json``):
+
+- ``annotations``: one document per annotation, exactly as the API answers it.
+- ``articles``: one document per article URL (title, byline, latest version, first/last seen).
+- ``article_versions``: one document per distinct article text (keyed by its SHA-256).
+
+The folder is locked (``newsmark.lock``) while a store is open: TinyDB is
+single-process. The OS releases the lock when the process dies, so a crashed
+server never leaves it stuck.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+
+from .errors import StoreUnavailable
+from .storage import AtomicJSONStorage, JournaledTable, JournalError, JournalMiddleware
+
+DATA_FILE = "newsmark.json"
+LOCK_FILE = "newsmark.lock"
+
+Doc = dict[str, Any]
+
+
+class StoreLocked(RuntimeError):
+    """Another process has the data folder open."""
+
+
+@dataclass(frozen=True)
+class AnnotationFilter:
+    """Which annotations a list or an export covers; None means any."""
+
+    url: str | None = None
+    tag: str | None = None
+    annotator: str | None = None
+    q: str | None = None  # case-insensitive, in the quote and the note
+
+    def matches(self, doc: Doc) -> bool:
+        if self.url is not None and doc["url"] != self.url:
+            return False
+        if self.tag is not None and doc["tag"] != self.tag:
+            return False
+        if self.annotator is not None and doc["annotator"] != self.annotator:
+            return False
+        if self.q:
+            needle = self.q.casefold()
+            note = doc.get("note") or ""
+            if needle not in doc["quote"]["exact"].casefold() and needle not in note.casefold():
+                return False
+        return True
+
+
+class Store:
+    """All reads and writes of a data folder, each under one lock.
+
+    Returned documents are copies; change them freely.
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        compact_min_bytes: int = 4 * 1024 * 1024,
+        background_compaction: bool = True,
+    ) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._folder_lock = FileLock(self.folder / LOCK_FILE, timeout=0)
+        try:
+            self._folder_lock.acquire()
+        except Timeout:
+            raise StoreLocked(f"the data folder {self.folder} is in use by another process") from None
+        try:
+            self._journal = JournalMiddleware(
+                AtomicJSONStorage,
+                compact_min_bytes=compact_min_bytes,
+                background=background_compaction,
+            )
+            self.db = TinyDB(self.folder / DATA_FILE, storage=self._journal)
+            self.db.table_class = JournaledTable
+        except BaseException:
+            self._folder_lock.release()
+            raise
+        self.lock = threading.RLock()
+        self.closed = False
+        self.annotations = self._table("annotations", "id", "url")
+        self.articles = self._table("articles", "id", "url")
+        self.versions = self._table("article_versions", "article_id", "sha256")
+
+    def _table(self, name: str, *indexes: str) -> JournaledTable:
+        table = self.db.table(name)
+        assert isinstance(table, JournaledTable)
+        for field in indexes:
+            table.add_index(field)
+        return table
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        """Compact into the plain TinyDB JSON file and release the folder."""
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            try:
+                self.db.close()
+            finally:
+                self._folder_lock.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the lock; make every write inside durable together, with one fsync.
+
+        :raise StoreUnavailable: if the store is closed or the journal cannot be
+            written; then nothing inside took effect.
+        """
+        with self.lock:
+            if self.closed:
+                raise StoreUnavailable("the store is closed (the service is shutting down)")
+            try:
+                with self._journal.transaction():
+                    yield
+            except JournalError as exc:
+                raise StoreUnavailable(f"could not save: {exc}") from exc
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        with self.lock:
+            if self.closed:
+                raise StoreUnavailable("the store is closed (the service is shutting down)")
+            yield
+
+    # -- annotations -------------------------------------------------------------
+
+    def get_annotation(self, annotation_id: str) -> Doc | None:
+        with self.reading():
+            found = self.annotations.lookup("id", annotation_id)
+            return _copy(found[0][1]) if found else None
+
+    def insert_annotation(self, doc: Doc) -> None:
+        with self.transaction():
+            self.annotations.insert(doc)
+
+    def replace_annotation(self, doc: Doc) -> None:
+        with self.transaction():
+            [(doc_id, _)] = self.annotations.lookup("id", doc["id"])
+            self.annotations.update(doc, doc_ids=[doc_id])
+
+    def delete_annotation(self, annotation_id: str) -> bool:
+        with self.transaction():
+            found = self.annotations.lookup("id", annotation_id)
+            if not found:
+                return False
+            self.annotations.remove(doc_ids=[found[0][0]])
+            return True
+
+    def count_annotations(self) -> int:
+        with self.reading():
+            return len(self.annotations)
+
+    def page_annotations(
+        self, flt: AnnotationFilter, *, limit: int, after: int | None = None
+    ) -> tuple[list[Doc], int | None, int]:
+        """One page of matching annotations in the order they were stored.
+
+        :returns: (items, the cursor of the next page or None, how many match in all).
+        """
+        with self.reading():
+            items: list[Doc] = []
+            total = 0
+            next_cursor = None
+            for doc_id, doc in self._candidates(flt):
+                if not flt.matches(doc):
+                    continue
+                total += 1
+                if after is not None and doc_id <= after:
+                    continue
+                if len(items) < limit:
+                    items.append(_copy(doc))
+                    last = doc_id
+                elif next_cursor is None:
+                    next_cursor = last
+            return items, next_cursor, total
+
+    def annotations_matching(self, flt: AnnotationFilter) -> list[Doc]:
+        """All matching annotations, in stored order (copies taken under the lock)."""
+        with self.reading():
+            return [_copy(doc) for _, doc in self._candidates(flt) if flt.matches(doc)]
+
+    def _candidates(self, flt: AnnotationFilter) -> list[tuple[int, Doc]]:
+        if flt.url is not None:
+            return sorted(self.annotations.lookup("url", flt.url), key=lambda item: item[0])
+        table = self.annotations._read_table()
+        return [(int(k), doc) for k, doc in table.items()]
+
+    def tag_counts(self, url: str) -> dict[str, int]:
+        with self.reading():
+            counts: dict[str, int] = {}
+            for _, doc in self.annotations.lookup("url", url):
+                counts[doc["tag"]] = counts.get(doc["tag"], 0) + 1
+            return counts
+
+    # -- articles ----------------------------------------------------------------
+
+    def get_article(self, *, article_id: str | None = None, url: str | None = None) -> Doc | None:
+        with self.reading():
+            found = (
+                self.articles.lookup("id", article_id)
+                if article_id is not None
+                else self.articles.lookup("url", url)
+            )
+            return _copy(found[0][1]) if found else None
+
+    def put_article(self, doc: Doc) -> None:
+        """Insert or replace the article with ``doc["id"]`` (inside a transaction)."""
+        with self.transaction():
+            found = self.articles.lookup("id", doc["id"])
+            if found:
+                self.articles.update(doc, doc_ids=[found[0][0]])
+            else:
+                self.articles.insert(doc)
+
+    def add_version(self, doc: Doc) -> None:
+        with self.transaction():
+            self.versions.insert(doc)
+
+    def versions_of(self, article_id: str) -> list[Doc]:
+        """The article's versions, oldest first."""
+        with self.reading():
+            found = sorted(self.versions.lookup("article_id", article_id), key=lambda i: i[0])
+            return [_copy(doc) for _, doc in found]
+
+    def page_articles(self, *, limit: int, after: int | None) -> tuple[list[Doc], int | None, int]:
+        with self.reading():
+            table = self.articles._read_table()
+            total = len(table)
+            rows = [(int(k), d) for k, d in table.items() if after is None or int(k) > after]
+            page = rows[:limit]
+            next_cursor = page[-1][0] if len(rows) > limit else None
+            return [_copy(d) for _, d in page], next_cursor, total
+
+    def all_articles(self) -> list[Doc]:
+        with self.reading():
+            return [_copy(d) for d in self.articles._read_table().values()]
+
+    # -- figures -----------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        with self.reading():
+            tags: dict[str, int] = {}
+            annotators: dict[str, int] = {}
+            for doc in self.annotations._read_table().values():
+                tags[doc["tag"]] = tags.get(doc["tag"], 0) + 1
+                annotators[doc["annotator"]] = annotators.get(doc["annotator"], 0) + 1
+            return {
+                "annotations": len(self.annotations),
+                "articles": len(self.articles),
+                "article_versions": len(self.versions),
+                "by_tag": tags,
+                "by_annotator": annotators,
+                "data_file_bytes": self._journal.storage.size(),
+            }
+
+
+def _copy(doc: Doc) -> Doc:
+    """A copy deep enough that a caller's change never reaches the stored document."""
+    out = dict(doc)
+    for key, value in out.items():
+        if isinstance(value, dict):
+            out[key] = dict(value)
+        elif isinstance(value, list):
+            out[key] = [dict(v) if isinstance(v, dict) else v for v in value]
+    return out

@@ -1,0 +1,42 @@
+"""The Flask application: JSON API over the store, behind the security checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from .. import contract
+from ..annotations import Rules
+from ..settings import Settings
+from ..store import Store
+
+
+@dataclass(frozen=True)
+class Service:
+    """What every request handler needs, kept on the app."""
+
+    store: Store
+    settings: Settings
+    token: str
+    rules: Rules
+
+
+def create_app(settings: Settings, store: Store, token: str) -> Flask:
+    """Build the app for an open store. The caller owns the store and closes it."""
+    from . import api, errors, jsonio, openapi, security
+
+    app = Flask("newsmark")
+    app.config["MAX_CONTENT_LENGTH"] = contract.MAX_BODY_BYTES
+    app.json = jsonio.OrjsonProvider(app)
+    app.url_map.merge_slashes = False  # article URLs may sit in a path: keep their "//"
+    app.extensions["newsmark"] = Service(store, settings, token, Rules(settings.article_hosts))
+    security.init_app(app, settings, token)
+    errors.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+    return app
+
+
+def service() -> Service:
+    return current_app.extensions["newsmark"]

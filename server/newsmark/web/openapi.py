@@ -1,0 +1,149 @@
+"""``GET /api/openapi.json``: the OpenAPI 3 document, generated from the marshmallow schemas."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Response, jsonify
+
+from .. import __version__, schemas
+
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+_ERR = {"$ref": "#/components/responses/Error"}
+
+
+def _json(schema: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str, schema: Any) -> dict[str, Any]:
+    return {"description": description, **_json(schema)}
+
+
+_PAGE = {
+    "type": "object",
+    "required": ["items", "next", "total"],
+    "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Annotation"}},
+        "next": {"type": ["string", "null"], "description": "cursor of the next page"},
+        "total": {"type": "integer"},
+    },
+}
+
+_PATHS: dict[str, dict[str, Any]] = {
+    "/api/health": {
+        "get": {
+            "summary": "Whether the service is up (no token needed)",
+            "security": [],
+            "responses": {"200": {"description": "status, version and annotation count"}},
+        }
+    },
+    "/api/annotations": {
+        "post": {
+            "summary": "Store an annotation (idempotent by id)",
+            "requestBody": {"required": True, **_json("AnnotationCreate")},
+            "responses": {
+                "201": _ok("stored", "Annotation"),
+                "200": _ok("the same id and content were stored before", "Annotation"),
+                **{code: _ERR for code in ("400", "401", "403", "409", "413", "415", "422")},
+            },
+        },
+        "get": {
+            "summary": "List annotations, filtered, a page at a time",
+            "parameters": [{"in": "query", "schema": "ListQuery"}],
+            "responses": {"200": _ok("a page", _PAGE), "422": _ERR},
+        },
+    },
+    "/api/annotations/{id}": {
+        "parameters": [{"in": "path", "name": "id", "required": True, "schema": {"type": "string"}}],
+        "get": {
+            "summary": "One annotation",
+            "responses": {"200": _ok("found", "Annotation"), "404": _ERR},
+        },
+        "patch": {
+            "summary": "Change the tag and/or the note",
+            "requestBody": {"required": True, **_json("AnnotationPatch")},
+            "responses": {"200": _ok("changed", "Annotation"), "404": _ERR, "422": _ERR},
+        },
+        "delete": {
+            "summary": "Delete",
+            "responses": {"204": {"description": "deleted"}, "404": _ERR},
+        },
+    },
+    "/api/articles": {
+        "get": {
+            "summary": "Articles coded, with counts per tag",
+            "parameters": [{"in": "query", "schema": "PageQuery"}],
+            "responses": {"200": {"description": "a page of articles"}},
+        }
+    },
+    "/api/articles/{key}": {
+        "parameters": [
+            {
+                "in": "path",
+                "name": "key",
+                "required": True,
+                "description": "article id, or the article URL",
+                "schema": {"type": "string"},
+            }
+        ],
+        "get": {
+            "summary": "One article: the latest version, or ?version=",
+            "parameters": [{"in": "query", "schema": "VersionQuery"}],
+            "responses": {"200": _ok("the article", "Article"), "404": _ERR},
+        },
+    },
+    "/api/export": {
+        "get": {
+            "summary": "Export annotations with their articles",
+            "parameters": [{"in": "query", "schema": "ExportQuery"}],
+            "responses": {"200": {"description": "the export document (schemas/export.schema.json)"}},
+        }
+    },
+}
+
+
+@cache
+def build_spec() -> dict[str, Any]:
+    spec = APISpec(
+        title="newsmark",
+        version=__version__,
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        security=[{"token": []}],
+    )
+    spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
+    for name, schema in (
+        ("Annotation", schemas.AnnotationSchema),
+        ("AnnotationCreate", schemas.AnnotationCreateSchema),
+        ("AnnotationPatch", schemas.AnnotationPatchSchema),
+        ("Article", schemas.ArticleSchema),
+        ("Error", schemas.ErrorSchema),
+    ):
+        spec.components.schema(name, schema=schema)
+    spec.components.response("Error", _ok("the error, its reason and the fields at fault", "Error"))
+    query_schemas = {
+        "ListQuery": schemas.ListQuerySchema,
+        "PageQuery": schemas.PageQuerySchema,
+        "VersionQuery": schemas.VersionQuerySchema,
+        "ExportQuery": schemas.ExportQuerySchema,
+    }
+    for path, operations in copy.deepcopy(_PATHS).items():
+        for op in operations.values():
+            if isinstance(op, dict):
+                for param in op.get("parameters", []):
+                    if isinstance(param.get("schema"), str) and param["in"] == "query":
+                        param["schema"] = query_schemas[param["schema"]]
+        shared = operations.pop("parameters", None)
+        spec.path(path=path, operations=operations, parameters=shared)
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(build_spec())
