@@ -65,6 +65,7 @@ import tinydb
 from tinydb import Query, TinyDB
 
 from newsmark import export
+from newsmark.storage import AtomicJSONStorage
 from newsmark.store import DATA_FILE, AnnotationFilter, Store
 
 Doc = dict[str, Any]
@@ -164,71 +165,13 @@ def sample(
 
 # -- documents ---------------------------------------------------------------------
 
-_WORDS = [
-    "the",
-    "senator",
-    "said",
-    "budget",
-    "talks",
-    "would",
-    "resume",
-    "after",
-    "recess",
-    "while",
-    "critics",
-    "argued",
-    "that",
-    "figures",
-    "released",
-    "by",
-    "agency",
-    "showed",
-    "spending",
-    "rose",
-    "percent",
-    "over",
-    "previous",
-    "year",
-    "officials",
-    "declined",
-    "to",
-    "comment",
-    "on",
-    "reports",
-    "about",
-    "negotiations",
-    "with",
-    "governors",
-    "mayors",
-    "and",
-    "union",
-    "leaders",
-    "who",
-    "warned",
-    "of",
-    "shutdown",
-    "in",
-    "march",
-    "according",
-    "to",
-    "people",
-    "familiar",
-    "with",
-    "plan",
-    "president",
-    "administration",
-    "department",
-    "court",
-    "ruled",
-    "against",
-    "policy",
-    "lawmakers",
-    "voted",
-    "bill",
-    "house",
-    "committee",
-    "hearing",
-]
+_TEXT_WORDS = (
+    "the senator said budget talks would resume after recess while critics argued that figures "
+    "released by agency showed spending rose percent over previous year officials declined to "
+    "comment on reports about negotiations with governors mayors and union leaders who warned "
+    "of shutdown in march according to people familiar with plan president administration "
+    "department court ruled against policy lawmakers voted bill house committee hearing"
+)
 
 
 @dataclass(frozen=True)
@@ -242,7 +185,8 @@ class Corpus:
     @classmethod
     def make(cls, seed: int) -> Corpus:
         rng = random.Random(seed)
-        text = " ".join(rng.choice(_WORDS) for _ in range(40_000))
+        words = _TEXT_WORDS.split()
+        text = " ".join(rng.choice(words) for _ in range(40_000))
         urls = [f"https://lite.cnn.com/2024/02/02/politics/slug-{n}/index.html" for n in range(URL_COUNT)]
         shas = [hashlib.sha256(url.encode()).hexdigest() for url in urls]
         return cls(text, urls, shas)
@@ -255,10 +199,10 @@ def _iso(seconds: float) -> str:
 def make_doc(corpus: Corpus, rng: random.Random, serial: int) -> Doc:
     """One stored annotation, about 1.2 KB of JSON, as ``POST /api/annotations`` stores it."""
     u = rng.randrange(URL_COUNT)
-    length = rng.randint(380, 620)
+    length = rng.randint(330, 560)
     start = rng.randrange(40, len(corpus.text) - length - 40)
     note_start = rng.randrange(len(corpus.text) - 500)
-    note = corpus.text[note_start : note_start + rng.randint(250, 450)] if rng.random() < 0.9 else None
+    note = corpus.text[note_start : note_start + rng.randint(220, 420)] if rng.random() < 0.9 else None
     stamp = _iso(1_706_880_000 + serial * 7)
     return {
         "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -339,7 +283,12 @@ def build(root: Path, size: int, corpus: Corpus, seed: int) -> Built:
     """Write the same ``size`` annotations into a newsmark folder, a TinyDB file and a sqlite file."""
     docs = make_docs(corpus, random.Random(seed * 1_000_003 + size), size)
     folder = root / f"newsmark-{size}"
-    data_bytes = write_tinydb_json(folder / DATA_FILE, docs)
+    # As newsmark itself leaves its data file after a compaction or a clean stop
+    # (plain TinyDB JSON, one document a line); a stock single-line file would be
+    # read too, parsed whole, as on the very first open of a file from elsewhere.
+    folder.mkdir(parents=True, exist_ok=True)
+    AtomicJSONStorage(folder / DATA_FILE).write({TABLE: {str(i): doc for i, doc in enumerate(docs, 1)}})
+    data_bytes = (folder / DATA_FILE).stat().st_size
     tinydb_path = root / f"tinydb-{size}.json"
     write_tinydb_json(tinydb_path, docs)
     sqlite_path = root / f"sqlite-{size}.db"
@@ -371,7 +320,7 @@ def make_workload(corpus: Corpus, size: int, plan: Plan, seed: int) -> Workload:
 def bench_newsmark(built: Built, work: Workload, plan: Plan) -> dict[str, Stat]:
     def open_store(i: int) -> Store:
         store = Store(built.newsmark_folder)
-        store.annotations_matching(AnnotationFilter(url=work.open_urls[i]))
+        store.page_annotations(AnnotationFilter(url=work.open_urls[i]), limit=1000)
         return store
 
     budget, least = plan.budget_s, plan.min_samples
@@ -382,7 +331,8 @@ def bench_newsmark(built: Built, work: Workload, plan: Plan) -> dict[str, Stat]:
             lambda i: store.insert_annotation(work.fresh[i]), plan.inserts, budget, least
         )
         stats["query"] = sample(
-            lambda i: store.annotations_matching(AnnotationFilter(url=work.query_urls[i])),
+            # The API's path (GET /api/annotations?url=): copies of the stored documents.
+            lambda i: store.page_annotations(AnnotationFilter(url=work.query_urls[i]), limit=1000),
             len(work.query_urls),
             budget,
             least,
@@ -410,8 +360,9 @@ def sqlite_insert(conn: sqlite3.Connection, doc: Doc) -> None:
 
 
 def sqlite_export(conn: sqlite3.Connection) -> bytes:
-    docs = [doc for (doc,) in conn.execute(f"SELECT doc FROM {TABLE} ORDER BY rowid")]
-    return b'{"annotations":[' + ",".join(docs).encode() + b"]}"
+    """The stored JSON texts joined into one array (as bytes: no str round trip)."""
+    rows = conn.execute(f"SELECT CAST(doc AS BLOB) FROM {TABLE} ORDER BY rowid").fetchall()
+    return b'{"annotations":[' + b",".join([doc for (doc,) in rows]) + b"]}"
 
 
 def bench_sqlite(built: Built, work: Workload, plan: Plan) -> dict[str, Stat]:
@@ -579,9 +530,11 @@ def ratio(a: float, b: float) -> str:
 def size_table(built: Built, results: dict[str, dict[str, Stat]]) -> str:
     """One size's figures: p50 / p99 in ms and n per store, and the ratios to sqlite."""
     head1 = (
-        f"{'':16}" + "".join(f"| {STORE_TITLES[s]:<23}" for s in STORES) + "| newsmark/sqlite | tinydb/sqlite"
+        f"{'':16}"
+        + "".join(f"| {STORE_TITLES[s]:<23}" for s in STORES)
+        + "| newsmark/sqlite   | tinydb/sqlite"
     )
-    head2 = f"{'ms':16}" + f"| {'p50':>8} {'p99':>8} {'n':>5} " * 3 + f"| {'p50':>7} {'p99':>7} | {'p50':>8}"
+    head2 = f"{'ms':16}" + f"| {'p50':>8} {'p99':>8} {'n':>5} " * 3 + f"| {'p50':>8} {'p99':>8} | {'p50':>9}"
     lines = [
         f"== {built.size:,} annotations: {URL_COUNT:,} URLs, {built.doc_bytes / 1000:.2f} KB each, "
         f"data file {built.data_bytes / 1e6:.1f} MB ==",
@@ -594,7 +547,7 @@ def size_table(built: Built, results: dict[str, dict[str, Stat]]) -> str:
             st = results[store][metric]
             cells.append(f"| {ms(st.p50):>8} {ms(st.p99):>8} {st.n:>5} ")
         nm, sq, tb = (results[s][metric] for s in ("newsmark", "sqlite", "tinydb"))
-        cells.append(f"| {ratio(nm.p50, sq.p50):>7} {ratio(nm.p99, sq.p99):>7} | {ratio(tb.p50, sq.p50):>8}")
+        cells.append(f"| {ratio(nm.p50, sq.p50):>8} {ratio(nm.p99, sq.p99):>8} | {ratio(tb.p50, sq.p50):>9}")
         lines.append("".join(cells))
     return "\n".join(lines)
 

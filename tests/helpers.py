@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -121,8 +122,15 @@ class ServerProcess:
             match = re.search(r"serving at (http://\S+/)", line)
             if match:
                 self.url = match.group(1).rstrip("/")
+                # Keep reading what the server prints, or a full pipe would block it.
+                threading.Thread(target=self._drain, daemon=True).start()
                 return self
         raise RuntimeError("server did not start: " + "".join(self.output))
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
 
     @property
     def token(self) -> str:
@@ -144,6 +152,6 @@ class ServerProcess:
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        rest, _ = self.proc.communicate(timeout=60)
-        self.output.append(rest or "")
+        self.proc.wait(timeout=60)
+        time.sleep(0.05)  # let the drain thread take the last lines
         return "".join(self.output)

@@ -8,7 +8,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -110,18 +110,23 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         "annotator": args.annotator,
         "q": args.q,
     }
-    body = _with_store_or_server(
+
+    def write(chunks: Iterable[bytes]) -> int:
+        if not args.output:
+            return sum(sys.stdout.buffer.write(chunk) for chunk in chunks)
+        tmp = args.output.with_name(args.output.name + ".part")
+        with open(tmp, "wb") as fh:
+            written = sum(fh.write(chunk) for chunk in chunks)
+        tmp.replace(args.output)  # a half-written export never takes the file's name
+        return written
+
+    written = _with_store_or_server(
         settings,
-        local=lambda store: export.render(store, flt, args.format),
-        remote=lambda get: get("/api/export", params),
+        local=lambda store: write(export.stream(store, flt, args.format)),
+        remote=lambda get: write([get("/api/export", params)]),
     )
     if args.output:
-        tmp = args.output.with_name(args.output.name + ".part")
-        tmp.write_bytes(body)
-        tmp.replace(args.output)
-        print(f"wrote {args.output} ({len(body):,} bytes)", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(body)
+        print(f"wrote {args.output} ({written:,} bytes)", file=sys.stderr)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import signal
 import sys
@@ -32,8 +33,16 @@ def url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # waitress warns whenever requests queue for a worker thread: normal under a
+    # burst of saves from the extension, and not worth a line each.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
 def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Serve until SIGINT or SIGTERM. The store is open (and the folder locked) until then."""
+    configure_logging()
     store = Store(settings.data_dir)  # raises StoreLocked if another process has the folder
     try:
         token = load_or_create_token(settings.data_dir)

@@ -32,7 +32,8 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,39 +73,199 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+class DamagedDocument(RuntimeError):
+    """A document in the data file is not valid JSON (the file was changed by hand or by disk damage)."""
+
+
+class LazyDocs(dict):  # type: ignore[type-arg]
+    """A table's documents, some still the JSON bytes they were loaded as.
+
+    Parsing 100k documents at open takes most of a second, and most are never
+    read before the next compaction writes their bytes back unchanged. A
+    document is parsed when it is first read through any dict method TinyDB or
+    newsmark uses, and the parsed dict takes its place. ``dict(docs)`` and
+    :meth:`raw_values` see the bytes, which :func:`dumps_docs` embeds as they are.
+    """
+
+    __slots__ = ("leading",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        #: As loaded: (field names, keys, one column of raw values per name) for the
+        #: documents that start with those fields; see :func:`_read_lines`.
+        self.leading: tuple[tuple[str, ...], list[str], list[list[bytes]]] | None = None
+
+    def _parsed(self, key: str, value: Any) -> Any:
+        if type(value) is bytes:
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError as exc:
+                raise DamagedDocument(f"document {key} of the data file is not valid JSON: {exc}") from None
+            dict.__setitem__(self, key, value)
+        return value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._parsed(key, dict.__getitem__(self, key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        return default if value is _MISSING else self._parsed(key, value)
+
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        for key, value in dict.items(self):
+            yield key, self._parsed(key, value) if type(value) is bytes else value
+
+    def values(self) -> Iterator[Any]:  # type: ignore[override]
+        for _, value in self.items():
+            yield value
+
+    def pop(self, key: str, *default: Any) -> Any:
+        value = dict.pop(self, key, *default)
+        return orjson.loads(value) if type(value) is bytes else value
+
+    def raw_values(self) -> list[Any]:
+        """The documents as stored: parsed dicts, or bytes not parsed yet."""
+        return list(dict.values(self))
+
+
+_MISSING = object()
+
+
+def _embed(value: Any) -> Any:
+    if type(value) is bytes:
+        return orjson.Fragment(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps_docs(docs: Any) -> bytes:
+    """``orjson.dumps`` that embeds documents still in their loaded bytes without parsing them."""
+    return orjson.dumps(docs, default=_embed)
+
+
+def _doc_line(names: Sequence[str] = ()) -> re.Pattern[bytes]:
+    """One document line of the layout :class:`AtomicJSONStorage` writes.
+
+    Matched from the newline before it (a literal start lets the regex engine
+    skip ahead fast). Groups: the key, the document, and the values of
+    ``names`` when the document starts with them, in this order, as plain strings.
+    """
+    if not names:
+        return re.compile(rb'\n"([^"\\\n]*)":(\{[^\n]*\}),?')
+    fields = b",".join(orjson.dumps(name) + rb':"([^"\\]*)"' for name in names)
+    return re.compile(rb'\n"([^"\\\n]*)":(\{' + fields + rb"(?:,[^\n]*)?\}),?")
+
+
+def _covers(found: list[tuple[bytes, ...]], length: int) -> bool:
+    """Whether the matched lines make up the whole block: ``findall`` skips what does not match.
+
+    Each line is '\\n"' key '":' document, and a comma between lines.
+    """
+    if not found:
+        return length == 0
+    keys = sum(len(row[0]) for row in found)
+    bodies = sum(len(row[1]) for row in found)
+    return keys + bodies + 5 * len(found) - 1 == length
+
+
+def _lazy_docs(found: list[tuple[bytes, ...]]) -> LazyDocs:
+    return LazyDocs(zip([row[0].decode() for row in found], [row[1] for row in found], strict=True))
+
+
+def _read_lines(raw: bytes, leading_fields: Mapping[str, Sequence[str]]) -> Data | None:
+    """Read the layout :class:`AtomicJSONStorage` writes without parsing any document.
+
+    A pass of one regular expression per table takes each document's bytes (see
+    :class:`LazyDocs`) and, where a table has ``leading_fields``, their values for
+    its indexes, so that neither step loops over documents in Python.
+
+    :returns: None if the file is laid out in any other way (then it is parsed whole).
+    """
+    if not raw.startswith(b"{\n") or not raw.endswith(b"}\n"):
+        return None
+    data: Data = {}
+    pos, end = 2, len(raw) - 2
+    try:
+        while pos < end:
+            split = raw.index(b":{\n", pos)
+            name = raw[pos:split]
+            if not name.startswith(b'"') or b"\\" in name or b"\n" in name:
+                return None
+            table = name[1:-1].decode()
+            start = split + 2  # the newline before the first document
+            # Documents hold no raw newline, so a table ends at the first "\n}".
+            stop = start if raw.startswith(b"}", start + 1) else raw.index(b"\n}", start)
+            names = tuple(leading_fields.get(table, ()))
+            found = _doc_line(names).findall(raw, start, stop) if names else []
+            if names and _covers(found, stop - start):
+                docs = _lazy_docs(found)
+                columns = [[row[i] for row in found] for i in range(2, 2 + len(names))]
+                docs.leading = (names, list(docs), columns)
+            else:  # no indexes, or a document does not start with the indexed fields
+                found = _doc_line().findall(raw, start, stop)
+                if not _covers(found, stop - start):
+                    return None  # a line that is not a document: not our layout after all
+                docs = _lazy_docs(found)
+            data[table] = docs
+            pos = stop + 2  # just past the table's "}"
+            if raw.startswith(b",\n", pos):
+                pos += 2
+            elif raw.startswith(b"\n", pos) and pos + 1 == end:
+                pos += 1
+            else:
+                return None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data
+
+
 class AtomicJSONStorage(Storage):
     """TinyDB's JSON file format, written so a crash never leaves it half-written."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, leading_fields: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        """``leading_fields``: per table, the fields its documents start with (its indexed
+        fields), to be read from the file without parsing the documents."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.leading_fields = dict(leading_fields or {})
 
     def read(self) -> Data | None:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
-        return orjson.loads(raw) if raw.strip() else None
+        if not raw or raw.isspace():
+            return None
+        lazy = _read_lines(raw, self.leading_fields)
+        return lazy if lazy is not None else orjson.loads(raw)
 
     def write(self, data: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace the file: write a temporary one, fsync it, rename it over, fsync the folder.
+
+        One document a line (still plain JSON that stock TinyDB reads), so that the
+        next open can take the documents without parsing them; see :func:`_read_lines`.
+        """
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             # Serialised a document at a time: memory stays small, and another
             # thread gets the GIL between documents during a background compaction.
-            buf = bytearray(b"{")
+            buf = bytearray(b"{\n")
             for t_index, (name, table) in enumerate(data.items()):
-                buf += b"," if t_index else b""
-                buf += orjson.dumps(name) + b":{"
-                for d_index, (doc_id, doc) in enumerate(table.items()):
-                    if d_index:
-                        buf += b","
-                    buf += orjson.dumps(str(doc_id)) + b":" + orjson.dumps(doc)
+                buf += b"},\n" if t_index else b""
+                buf += orjson.dumps(str(name)) + b":{\n"
+                # Stored documents, parsed or not: dict.items sees loaded bytes as they are.
+                for d_index, (doc_id, doc) in enumerate(dict.items(table)):
+                    buf += b",\n" if d_index else b""
+                    buf += (
+                        orjson.dumps(str(doc_id)) + b":" + (doc if type(doc) is bytes else orjson.dumps(doc))
+                    )
                     if len(buf) > 1 << 20:
                         _write_all(fd, bytes(buf))
                         buf.clear()
-                buf += b"}"
-            buf += b"}"
+                buf += b"\n" if table else b""
+            buf += b"}\n}\n" if data else b"}\n"
             _write_all(fd, bytes(buf))
             os.fsync(fd)
         finally:
@@ -491,6 +652,7 @@ class JournaledTable(Table):
 
     def __init__(self, storage: JournalMiddleware, name: str, **kwargs: Any) -> None:
         self._indexes: dict[str, dict[Any, dict[str, None]]] = {}
+        self._unique: dict[str, dict[Any, str]] = {}
         self._index_generation = -1
         super().__init__(storage, name, **kwargs)
 
@@ -515,9 +677,13 @@ class JournaledTable(Table):
 
     # -- indexes ---------------------------------------------------------------
 
-    def add_index(self, field: str) -> None:
-        """Keep an index of documents by the value of a top-level field."""
-        self._indexes.setdefault(field, {})
+    def add_index(self, field: str, *, unique: bool = False) -> None:
+        """Keep an index of documents by the value of a top-level field.
+
+        A unique index maps each value to one document (the last stored with it);
+        the table does not enforce uniqueness, the caller does.
+        """
+        (self._unique if unique else self._indexes).setdefault(field, {})
         self._index_generation = -1
 
     def lookup(self, field: str, value: Any) -> list[tuple[int, dict[str, Any]]]:
@@ -527,42 +693,85 @@ class JournaledTable(Table):
         """
         self._sync_indexes()
         docs = self._read_table()
-        keys = self._indexes[field].get(value, {})
-        return [(int(k), docs[k]) for k in keys]
+        if field in self._unique:
+            key = self._unique[field].get(value)
+            return [] if key is None else [(int(key), docs[key])]
+        return [(int(k), docs[k]) for k in self._indexes[field].get(value, {})]
 
     def values_of(self, field: str) -> dict[Any, int]:
         """Each indexed value of ``field`` with its number of documents."""
         self._sync_indexes()
+        if field in self._unique:
+            return dict.fromkeys(self._unique[field], 1)
         return {value: len(keys) for value, keys in self._indexes[field].items()}
+
+    def build_indexes(self) -> None:
+        """Build the indexes now (they are built on first use otherwise)."""
+        self._sync_indexes()
 
     def _sync_indexes(self) -> None:
         generation = self._storage.generation  # type: ignore[attr-defined]
         if self._index_generation == generation:
             return
         docs = self._read_table()
-        for field, index in self._indexes.items():
+        names = (*self._unique, *self._indexes)
+        leading = getattr(docs, "leading", None)
+        if leading is not None and leading[0] == names:
+            # From the values read off the file at load (no document parsed), then
+            # mended for the documents the journal changed, added or removed since.
+            keys = leading[1]
+            columns = {name: [v.decode() for v in col] for name, col in zip(names, leading[2], strict=True)}
+            loaded = set(keys)
+            redo = [k for k, v in dict.items(docs) if type(v) is not bytes or k not in loaded]
+            gone = loaded - docs.keys()
+        else:
+            keys, columns, redo, gone = [], {name: [] for name in names}, list(docs), set()
+        for name, unique_index in self._unique.items():
+            unique_index.clear()
+            unique_index.update(zip(columns[name], keys, strict=True))
+        for name, index in self._indexes.items():
+            grouped: defaultdict[Any, dict[str, None]] = defaultdict(dict)
+            for key, value in zip(keys, columns[name], strict=True):
+                grouped[value][key] = None
             index.clear()
-            for key, doc in docs.items():
-                index.setdefault(doc.get(field), {})[key] = None
+            index.update(grouped)
+        if redo or gone:
+            row = dict(zip(keys, range(len(keys)), strict=True))
+            for key in (*redo, *gone):
+                if key in row:
+                    self._index_remove(key, {name: columns[name][row[key]] for name in names})
+            for key in redo:
+                self._index_add(key, docs[key])
         self._index_generation = generation
         self._next_id = None
 
     def _reindex(self, tracked: _TrackedTable) -> None:
-        if not self._indexes:
+        if not self._indexes and not self._unique:
             return
         if tracked.cleared is not None:
             self._index_generation = -1
             return
-        for field, index in self._indexes.items():
-            for key, old in tracked.before.items():
-                new = tracked.docs.get(key)
-                old_value = old.get(field) if old is not None else None
-                new_value = new.get(field) if new is not None else None
-                if old is not None and (new is None or old_value != new_value):
-                    bucket = index.get(old_value, {})
-                    bucket.pop(key, None)
-                    if not bucket:
-                        index.pop(old_value, None)
-                if new is not None and (old is None or old_value != new_value):
-                    # Keys stay in insertion order, which is doc_id order for new documents.
-                    index.setdefault(new_value, {})[key] = None
+        for key, old in tracked.before.items():
+            new = tracked.docs.get(key)
+            if old is not None:
+                self._index_remove(key, old)
+            if new is not None:
+                self._index_add(key, new)
+
+    def _index_remove(self, key: str, doc: Mapping[str, Any]) -> None:
+        for name, unique_index in self._unique.items():
+            if unique_index.get(doc.get(name)) == key:
+                del unique_index[doc.get(name)]
+        for name, index in self._indexes.items():
+            bucket = index.get(doc.get(name))
+            if bucket is not None:
+                bucket.pop(key, None)
+                if not bucket:
+                    del index[doc.get(name)]
+
+    def _index_add(self, key: str, doc: Mapping[str, Any]) -> None:
+        for name, unique_index in self._unique.items():
+            unique_index[doc.get(name)] = key
+        for name, index in self._indexes.items():
+            # Keys stay in insertion order, which is doc_id order for new documents.
+            index.setdefault(doc.get(name), {})[key] = None

@@ -14,9 +14,10 @@ server never leaves it stuck.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,19 @@ from filelock import FileLock, Timeout
 from tinydb import TinyDB
 
 from .errors import StoreUnavailable
-from .storage import AtomicJSONStorage, JournaledTable, JournalError, JournalMiddleware
+from .storage import AtomicJSONStorage, JournaledTable, JournalError, JournalMiddleware, LazyDocs
 
 DATA_FILE = "newsmark.json"
 LOCK_FILE = "newsmark.lock"
+
+#: Each table's unique and plain indexes. Documents store these fields first (see
+#: annotations.create and articles.apply_snapshot), so that the indexes can be
+#: built from the data file without parsing the documents.
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "annotations": (("id",), ("url",)),
+    "articles": (("id", "url"), ()),
+    "article_versions": ((), ("article_id",)),
+}
 
 Doc = dict[str, Any]
 
@@ -81,28 +91,34 @@ class Store:
             self._folder_lock.acquire()
         except Timeout:
             raise StoreLocked(f"the data folder {self.folder} is in use by another process") from None
+        self.lock = threading.RLock()
+        self.closed = False
         try:
-            self._journal = JournalMiddleware(
-                AtomicJSONStorage,
-                compact_min_bytes=compact_min_bytes,
-                background=background_compaction,
-            )
-            self.db = TinyDB(self.folder / DATA_FILE, storage=self._journal)
-            self.db.table_class = JournaledTable
+            with _loading(self.folder):
+                self._journal = JournalMiddleware(
+                    AtomicJSONStorage,
+                    compact_min_bytes=compact_min_bytes,
+                    background=background_compaction,
+                )
+                leading = {name: unique + indexed for name, (unique, indexed) in TABLES.items()}
+                self.db = TinyDB(self.folder / DATA_FILE, storage=self._journal, leading_fields=leading)
+                self.db.table_class = JournaledTable
+                self.annotations = self._table("annotations")
+                self.articles = self._table("articles")
+                self.versions = self._table("article_versions")
         except BaseException:
             self._folder_lock.release()
             raise
-        self.lock = threading.RLock()
-        self.closed = False
-        self.annotations = self._table("annotations", "id", "url")
-        self.articles = self._table("articles", "id", "url")
-        self.versions = self._table("article_versions", "article_id", "sha256")
 
-    def _table(self, name: str, *indexes: str) -> JournaledTable:
+    def _table(self, name: str) -> JournaledTable:
+        unique, indexed = TABLES[name]
         table = self.db.table(name)
         assert isinstance(table, JournaledTable)
-        for field in indexes:
+        for field in unique:
+            table.add_index(field, unique=True)
+        for field in indexed:
             table.add_index(field)
+        table.build_indexes()  # now, so that no request waits for it
         return table
 
     # -- lifecycle ---------------------------------------------------------------
@@ -180,35 +196,60 @@ class Store:
     ) -> tuple[list[Doc], int | None, int]:
         """One page of matching annotations in the order they were stored.
 
+        The cursor is the last document id of the page before: ids only grow, so a
+        page read later still starts where the one before ended.
+
         :returns: (items, the cursor of the next page or None, how many match in all).
         """
         with self.reading():
+            if flt == AnnotationFilter():
+                return self._page_all(limit, after)
             items: list[Doc] = []
             total = 0
             next_cursor = None
-            for doc_id, doc in self._candidates(flt):
+            for key, doc in self._candidates(flt):
                 if not flt.matches(doc):
                     continue
                 total += 1
-                if after is not None and doc_id <= after:
+                if next_cursor is not None or (after is not None and int(key) <= after):
                     continue
                 if len(items) < limit:
                     items.append(_copy(doc))
-                    last = doc_id
-                elif next_cursor is None:
+                    last = int(key)
+                else:
                     next_cursor = last
             return items, next_cursor, total
 
-    def annotations_matching(self, flt: AnnotationFilter) -> list[Doc]:
-        """All matching annotations, in stored order (copies taken under the lock)."""
-        with self.reading():
-            return [_copy(doc) for _, doc in self._candidates(flt) if flt.matches(doc)]
-
-    def _candidates(self, flt: AnnotationFilter) -> list[tuple[int, Doc]]:
-        if flt.url is not None:
-            return sorted(self.annotations.lookup("url", flt.url), key=lambda item: item[0])
+    def _page_all(self, limit: int, after: int | None) -> tuple[list[Doc], int | None, int]:
+        # No filter: count without reading documents, and parse only the page's.
         table = self.annotations._read_table()
-        return [(int(k), doc) for k, doc in table.items()]
+        keys = [k for k in table if after is None or int(k) > after]
+        page = keys[:limit]
+        next_cursor = int(page[-1]) if len(keys) > limit else None
+        return [_copy(table[k]) for k in page], next_cursor, len(table)
+
+    def annotations_matching(self, flt: AnnotationFilter) -> list[Doc]:
+        """All matching annotations, in stored order: the stored documents themselves.
+
+        Read them, never change them. They form a consistent snapshot that later
+        writes do not touch (a change stores a new document and leaves the old one
+        as it was), so a caller may serialise them after the lock is released.
+        Copying 100k documents would cost more than serialising them. With no
+        filter, documents not parsed since loading come as their JSON bytes:
+        serialise with :func:`newsmark.storage.dumps_docs`.
+        """
+        with self.reading():
+            table = self.annotations._read_table()
+            if flt == AnnotationFilter():
+                return table.raw_values() if isinstance(table, LazyDocs) else list(table.values())
+            return [doc for _, doc in self._candidates(flt) if flt.matches(doc)]
+
+    def _candidates(self, flt: AnnotationFilter) -> Iterable[tuple[str, Doc]]:
+        """(key, document) pairs that may match, in stored order; keys are doc ids as strings."""
+        if flt.url is not None:
+            found = sorted(self.annotations.lookup("url", flt.url), key=lambda item: item[0])
+            return [(str(doc_id), doc) for doc_id, doc in found]
+        return self.annotations._read_table().items()
 
     def tag_counts(self, url: str) -> dict[str, int]:
         with self.reading():
@@ -257,8 +298,9 @@ class Store:
             return [_copy(d) for _, d in page], next_cursor, total
 
     def all_articles(self) -> list[Doc]:
+        """Every article document (stored ones: read, never change; see :meth:`annotations_matching`)."""
         with self.reading():
-            return [_copy(d) for d in self.articles._read_table().values()]
+            return list(self.articles._read_table().values())
 
     # -- figures -----------------------------------------------------------------
 
@@ -277,6 +319,37 @@ class Store:
                 "by_annotator": annotators,
                 "data_file_bytes": self._journal.storage.size(),
             }
+
+
+#: Data files above this size are frozen out of the garbage collector's reach once loaded.
+FREEZE_BYTES = 8 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def _loading(folder: Path) -> Iterator[None]:
+    """Load with the cyclic garbage collector paused; for a large store, freeze what was loaded.
+
+    Loading 100k annotations makes millions of objects, and every automatic
+    collection on the way walks all of them again: that triples the load time.
+    Then, as long as the data lives, each full collection would walk it again
+    (about 0.2 s at 100k, landing inside some request). JSON documents hold no
+    reference cycles, so the collector has nothing to find in them: ``gc.freeze``
+    takes them out of its view. Small stores (tests, new users) skip the freeze,
+    which also holds whatever else the process has at that moment.
+    """
+    size = sum(p.stat().st_size for p in folder.glob(DATA_FILE + "*") if p.is_file())
+    freeze = size >= FREEZE_BYTES
+    if freeze:
+        gc.collect()  # so that no garbage of the moment is frozen along with the data
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        if freeze:
+            gc.freeze()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _copy(doc: Doc) -> Doc:

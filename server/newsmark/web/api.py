@@ -91,9 +91,9 @@ bp.add_url_rule("/articles/<path:key>", view_func=get_article, methods=["GET"])
 @bp.get("/export")
 def export_annotations() -> Response:
     args = query(_export)
-    body = export.render(service().store, _filter(args), args["format"])
+    chunks = export.stream(service().store, _filter(args), args["format"])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    response = Response(body, mimetype="application/json")
+    response = Response(chunks, mimetype="application/json")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="newsmark-export-{stamp}.{args["format"]}"'
     )

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import errors as domain
 from ..schemas import flatten_errors
+from ..storage import DamagedDocument
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(domain.NewsmarkError)
     def domain_error(exc: domain.NewsmarkError) -> tuple[Response, int]:
         return error_response(_DOMAIN_STATUS.get(type(exc), 400), exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(DamagedDocument)
+    def damaged(exc: DamagedDocument) -> tuple[Response, int]:
+        log.error("%s", exc)
+        return error_response(503, "damaged_data", f"{exc}. Nothing was changed; see the README on recovery.")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:
