@@ -88,12 +88,18 @@ def _post_until_stopped(server: ServerProcess, acked: list[str], stop: threading
             acked.append(data["id"])
 
 
-@pytest.mark.parametrize("round_", range(3))
-def test_every_acknowledged_write_survives_kill_9(tmp_path, round_):
+@pytest.mark.parametrize(
+    ("round_", "compact_bytes"),
+    [(0, None), (1, None), (2, None), (3, "20000")],
+    ids=["round-1", "round-2", "round-3", "compacting-often"],
+)
+def test_every_acknowledged_write_survives_kill_9(tmp_path, round_, compact_bytes):
+    """Kill -9 while four threads post; in the last round, with compactions every few writes."""
     data_dir = tmp_path / "data"
+    env = {"NEWSMARK_COMPACT_MIN_BYTES": compact_bytes} if compact_bytes else None
     acked: list[str] = []
     for cycle in range(3):
-        server = ServerProcess(data_dir).start()
+        server = ServerProcess(data_dir, env=env).start()
         stop = threading.Event()
         before = len(acked)
         threads = [
@@ -111,6 +117,8 @@ def test_every_acknowledged_write_survives_kill_9(tmp_path, round_):
         for t in threads:
             t.join(timeout=30)
         assert len(acked) > before, server.output
+    if compact_bytes:  # no clean stop happened, so only a compaction can have written it
+        assert (data_dir / "newsmark.json").exists()
 
     server = ServerProcess(data_dir).start()
     try:

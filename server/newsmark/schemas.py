@@ -79,6 +79,14 @@ class QuoteSchema(Schema):
     suffix = _text(contract.MAX_CONTEXT)
 
 
+class StoredQuoteSchema(Schema):
+    """The quote as stored: prefix and suffix always present (empty at the text's ends)."""
+
+    exact = _text(contract.MAX_EXACT, required=True, min_length=1)
+    prefix = _text(contract.MAX_CONTEXT, required=True)
+    suffix = _text(contract.MAX_CONTEXT, required=True)
+
+
 class PositionSchema(Schema):
     """The W3C TextPositionSelector: code point offsets into the article text, end exclusive."""
 
@@ -146,9 +154,9 @@ class AnnotationSchema(Schema):
     """An annotation as stored and answered."""
 
     id = fields.Str(required=True)
-    url = fields.Str(required=True)
+    url = fields.Str(required=True, validate=validate.Length(max=contract.MAX_URL))
     tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
-    quote = fields.Nested(QuoteSchema, required=True)
+    quote = fields.Nested(StoredQuoteSchema, required=True)
     position = fields.Nested(PositionSchema, required=True)
     note = fields.Str(required=True, allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
     annotator = fields.Str(required=True, validate=validate.Length(min=1, max=contract.MAX_ANNOTATOR))
@@ -159,7 +167,7 @@ class AnnotationSchema(Schema):
     )
     created = fields.Str(required=True)
     updated = fields.Str(required=True)
-    schema_version = fields.Int(required=True)
+    schema_version = fields.Int(required=True, validate=validate.Equal(contract.SCHEMA_VERSION))
 
 
 class ListQuerySchema(Schema):

@@ -43,7 +43,8 @@ def configure_logging() -> None:
 def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Serve until SIGINT or SIGTERM. The store is open (and the folder locked) until then."""
     configure_logging()
-    store = Store(settings.data_dir)  # raises StoreLocked if another process has the folder
+    # Raises StoreLocked if another process has the folder.
+    store = Store(settings.data_dir, compact_min_bytes=settings.compact_min_bytes)
     try:
         token = load_or_create_token(settings.data_dir)
         app = create_app(settings, store, token)

@@ -52,12 +52,20 @@ class Settings:
             "help": "extra names accepted in the Host header, besides localhost, 127.0.0.1, [::1]",
         },
     )
+    compact_min_bytes: int = field(
+        default=4 * 1024 * 1024,
+        metadata={
+            "env": "NEWSMARK_COMPACT_MIN_BYTES",
+            "help": "journal size that may trigger a compaction (it also waits for the journal "
+            "to outgrow the data file)",
+        },
+    )
     extension_origins: tuple[str, ...] = field(
         default=(),
         metadata={
             "env": "NEWSMARK_EXTENSION_ORIGINS",
-            "help": "exact extension origins allowed by CORS (default: any chrome-extension:// "
-            "or moz-extension:// origin)",
+            "help": "comma-separated exact extension origins allowed by CORS; none means any "
+            "chrome-extension:// or moz-extension:// origin",
         },
     )
 
@@ -81,7 +89,7 @@ class Settings:
 def _parse(name: str, raw: str) -> Any:
     if name == "data_dir":
         return Path(raw).expanduser()
-    if name == "port":
+    if name in ("port", "compact_min_bytes"):
         return int(raw)
     if name in ("article_hosts", "allowed_hosts", "extension_origins"):
         return _csv(raw)
@@ -93,5 +101,7 @@ def setting_docs() -> list[tuple[str, str, str]]:
     rows = []
     for f in fields(Settings):
         default = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+        if isinstance(default, tuple):
+            default = ",".join(default) or "none"
         rows.append((f.metadata["env"], str(default), f.metadata["help"]))
     return rows
