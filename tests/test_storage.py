@@ -10,7 +10,7 @@ import pytest
 from tinydb import Query, TinyDB
 from tinydb.operations import increment
 
-from newsmark.storage import AtomicJSONStorage, JournaledTable, JournalError, JournalMiddleware
+from newsmark.storage import AtomicJSONStorage, JournaledTable, JournalError, JournalMiddleware, journal
 
 
 def open_db(path: Path, **options) -> TinyDB:
@@ -149,7 +149,7 @@ def test_failed_journal_write_undoes_the_change(path, monkeypatch):
     def broken_write(fd, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("newsmark.storage._write_all", broken_write)
+    monkeypatch.setattr("newsmark.storage.journal._write_all", broken_write)
     with pytest.raises(JournalError):
         t.insert({"n": 2})
     with pytest.raises(JournalError):
@@ -227,8 +227,8 @@ def test_each_commit_is_fsynced_before_it_returns(path, monkeypatch):
     db = open_db(path)
     t = db.table("t")
     synced: list[int] = []
-    real = __import__("newsmark.storage", fromlist=["_fsync"])._fsync
-    monkeypatch.setattr("newsmark.storage._fsync", lambda fd: (synced.append(fd), real(fd)))
+    real = journal._fsync
+    monkeypatch.setattr("newsmark.storage.journal._fsync", lambda fd: (synced.append(fd), real(fd)))
     t.insert({"n": 1})
     assert len(synced) == 1
     with db.storage.transaction():

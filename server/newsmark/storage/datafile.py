@@ -1,0 +1,248 @@
+"""The data file: TinyDB's plain JSON, replaced atomically, read without parsing documents.
+
+:class:`AtomicJSONStorage` writes one document a line (still JSON that stock
+TinyDB reads) and :func:`_read_lines` takes such a file apart with one regular
+expression pass per table, leaving each document as its bytes in a
+:class:`LazyDocs` until it is first read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb import Storage
+
+Data = dict[str, dict[str, dict[str, Any]]]
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in ``path`` durable (no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class DamagedDocument(RuntimeError):
+    """A document in the data file is not valid JSON (the file was changed by hand or by disk damage)."""
+
+
+class LazyDocs(dict):  # type: ignore[type-arg]
+    """A table's documents, some still the JSON bytes they were loaded as.
+
+    Parsing 100k documents at open takes most of a second, and most are never
+    read before the next compaction writes their bytes back unchanged. A
+    document is parsed when it is first read through any dict method TinyDB or
+    newsmark uses, and the parsed dict takes its place. ``dict(docs)`` and
+    :meth:`raw_values` see the bytes, which :func:`dumps_docs` embeds as they are.
+    """
+
+    __slots__ = ("leading",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        #: As loaded: (field names, keys, one column of raw values per name) for the
+        #: documents that start with those fields; see :func:`_read_lines`.
+        self.leading: tuple[tuple[str, ...], list[str], list[list[bytes]]] | None = None
+
+    def _parsed(self, key: str, value: Any) -> Any:
+        if type(value) is bytes:
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError as exc:
+                raise DamagedDocument(f"document {key} of the data file is not valid JSON: {exc}") from None
+            dict.__setitem__(self, key, value)
+        return value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._parsed(key, dict.__getitem__(self, key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        return default if value is _MISSING else self._parsed(key, value)
+
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        for key, value in dict.items(self):
+            yield key, self._parsed(key, value) if type(value) is bytes else value
+
+    def values(self) -> Iterator[Any]:  # type: ignore[override]
+        for _, value in self.items():
+            yield value
+
+    def pop(self, key: str, *default: Any) -> Any:
+        value = dict.pop(self, key, *default)
+        return orjson.loads(value) if type(value) is bytes else value
+
+    def raw_values(self) -> list[Any]:
+        """The documents as stored: parsed dicts, or bytes not parsed yet."""
+        return list(dict.values(self))
+
+
+_MISSING = object()
+
+
+def _embed(value: Any) -> Any:
+    if type(value) is bytes:
+        return orjson.Fragment(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps_docs(docs: Any) -> bytes:
+    """``orjson.dumps`` that embeds documents still in their loaded bytes without parsing them."""
+    return orjson.dumps(docs, default=_embed)
+
+
+def _doc_line(names: Sequence[str] = ()) -> re.Pattern[bytes]:
+    """One document line of the layout :class:`AtomicJSONStorage` writes.
+
+    Matched from the newline before it (a literal start lets the regex engine
+    skip ahead fast). Groups: the key, the document, and the values of
+    ``names`` when the document starts with them, in this order, as plain strings.
+    """
+    if not names:
+        return re.compile(rb'\n"([^"\\\n]*)":(\{[^\n]*\}),?')
+    fields = b",".join(orjson.dumps(name) + rb':"([^"\\]*)"' for name in names)
+    return re.compile(rb'\n"([^"\\\n]*)":(\{' + fields + rb"(?:,[^\n]*)?\}),?")
+
+
+def _covers(found: list[tuple[bytes, ...]], length: int) -> bool:
+    """Whether the matched lines make up the whole block: ``findall`` skips what does not match.
+
+    Each line is '\\n"' key '":' document, and a comma between lines.
+    """
+    if not found:
+        return length == 0
+    keys = sum(len(row[0]) for row in found)
+    bodies = sum(len(row[1]) for row in found)
+    return keys + bodies + 5 * len(found) - 1 == length
+
+
+def _lazy_docs(found: list[tuple[bytes, ...]]) -> LazyDocs:
+    return LazyDocs(zip([row[0].decode() for row in found], [row[1] for row in found], strict=True))
+
+
+def _read_lines(raw: bytes, leading_fields: Mapping[str, Sequence[str]]) -> Data | None:
+    """Read the layout :class:`AtomicJSONStorage` writes without parsing any document.
+
+    A pass of one regular expression per table takes each document's bytes (see
+    :class:`LazyDocs`) and, where a table has ``leading_fields``, their values for
+    its indexes, so that neither step loops over documents in Python.
+
+    :returns: None if the file is laid out in any other way (then it is parsed whole).
+    """
+    if not raw.startswith(b"{\n") or not raw.endswith(b"}\n"):
+        return None
+    data: Data = {}
+    pos, end = 2, len(raw) - 2
+    try:
+        while pos < end:
+            split = raw.index(b":{\n", pos)
+            name = raw[pos:split]
+            if not name.startswith(b'"') or b"\\" in name or b"\n" in name:
+                return None
+            table = name[1:-1].decode()
+            start = split + 2  # the newline before the first document
+            # Documents hold no raw newline, so a table ends at the first "\n}".
+            stop = start if raw.startswith(b"}", start + 1) else raw.index(b"\n}", start)
+            names = tuple(leading_fields.get(table, ()))
+            found = _doc_line(names).findall(raw, start, stop) if names else []
+            if names and _covers(found, stop - start):
+                docs = _lazy_docs(found)
+                columns = [[row[i] for row in found] for i in range(2, 2 + len(names))]
+                docs.leading = (names, list(docs), columns)
+            else:  # no indexes, or a document does not start with the indexed fields
+                found = _doc_line().findall(raw, start, stop)
+                if not _covers(found, stop - start):
+                    return None  # a line that is not a document: not our layout after all
+                docs = _lazy_docs(found)
+            data[table] = docs
+            pos = stop + 2  # just past the table's "}"
+            if raw.startswith(b",\n", pos):
+                pos += 2
+            elif raw.startswith(b"\n", pos) and pos + 1 == end:
+                pos += 1
+            else:
+                return None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB's JSON file format, written so a crash never leaves it half-written."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, leading_fields: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        """``leading_fields``: per table, the fields its documents start with (its indexed
+        fields), to be read from the file without parsing the documents."""
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.leading_fields = dict(leading_fields or {})
+
+    def read(self) -> Data | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if not raw or raw.isspace():
+            return None
+        lazy = _read_lines(raw, self.leading_fields)
+        return lazy if lazy is not None else orjson.loads(raw)
+
+    def write(self, data: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace the file: write a temporary one, fsync it, rename it over, fsync the folder.
+
+        One document a line (still plain JSON that stock TinyDB reads), so that the
+        next open can take the documents without parsing them; see :func:`_read_lines`.
+        """
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            # Serialised a document at a time: memory stays small, and another
+            # thread gets the GIL between documents during a background compaction.
+            buf = bytearray(b"{\n")
+            for t_index, (name, table) in enumerate(data.items()):
+                buf += b"},\n" if t_index else b""
+                buf += orjson.dumps(str(name)) + b":{\n"
+                # Stored documents, parsed or not: dict.items sees loaded bytes as they are.
+                for d_index, (doc_id, doc) in enumerate(dict.items(table)):
+                    buf += b",\n" if d_index else b""
+                    buf += (
+                        orjson.dumps(str(doc_id)) + b":" + (doc if type(doc) is bytes else orjson.dumps(doc))
+                    )
+                    if len(buf) > 1 << 20:
+                        _write_all(fd, bytes(buf))
+                        buf.clear()
+                buf += b"\n" if table else b""
+            buf += b"}\n}\n" if data else b"}\n"
+            _write_all(fd, bytes(buf))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
+        _fsync_dir(self.path.parent)
+
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
