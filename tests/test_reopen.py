@@ -169,3 +169,32 @@ def test_damaged_document_is_a_503_not_a_500(data_dir):
         assert c.get(f"/api/annotations/{made[1]['id']}").status_code == 200
     finally:
         store.close()
+
+
+def test_indexes_after_crash_with_journal_over_a_lazy_data_file(data_dir, tmp_path):
+    """Data file from a clean stop, changes only in the journal, then a crash: indexes still right."""
+    store = Store(data_dir)
+    made = fill(client_for(store, data_dir))
+    store.close()
+
+    store = Store(data_dir)
+    c = client_for(store, data_dir)
+    assert c.delete(f"/api/annotations/{made[0]['id']}").status_code == 204
+    assert c.patch(f"/api/annotations/{made[1]['id']}", json={"tag": "claim"}).status_code == 200
+    added = body("Iraq and Syria", tag="actor", article=None)
+    assert c.post("/api/annotations", json=added).status_code == 201
+    expected = {path: c.get(path).get_json() for path in READS if path != "/api/stats"}
+    # A crash now: what is on disk is the data file of the clean stop plus the journal.
+    crashed = tmp_path / "after-crash"
+    crashed.mkdir()
+    for f in data_dir.iterdir():
+        if f.name.startswith("newsmark.json"):
+            (crashed / f.name).write_bytes(f.read_bytes())
+    store.close()
+
+    with Store(crashed) as again:
+        c = client_for(again, crashed)
+        assert c.get(f"/api/annotations/{made[0]['id']}").status_code == 404
+        assert c.get(f"/api/annotations/{made[1]['id']}").get_json()["tag"] == "claim"
+        assert c.get(f"/api/annotations/{added['id']}").status_code == 200
+        assert {path: c.get(path).get_json() for path in expected} == expected

@@ -235,3 +235,30 @@ def test_each_commit_is_fsynced_before_it_returns(path, monkeypatch):
         t.insert({"n": 2})
         t.insert({"n": 3})
     assert len(synced) == 2, "a transaction is one fsync"
+
+
+def test_indexes_from_a_lazy_file_are_mended_by_the_journal(path):
+    """Indexed values read off the data file, then changed by journal replay, index where they are now."""
+
+    def reopen() -> TinyDB:
+        db = TinyDB(path, storage=JournalMiddleware(AtomicJSONStorage), leading_fields={"t": ["url"]})
+        db.table_class = JournaledTable
+        table = db.table("t")
+        table.add_index("url")
+        return db
+
+    db = reopen()
+    for url in ("a", "b", "a", "c"):
+        db.table("t").insert({"url": url, "n": 0})
+    db.close()  # data file written one document a line
+
+    db = reopen()  # loaded without parsing; then changes that only the journal will hold
+    t = db.table("t")
+    t.update({"url": "c"}, doc_ids=[1])  # an indexed value changes
+    t.remove(doc_ids=[2])
+    t.insert({"url": "a", "n": 1})
+    # crash: no close
+    t = reopen().table("t")
+    assert [i for i, _ in t.lookup("url", "a")] == [3, 5]
+    assert sorted(i for i, _ in t.lookup("url", "c")) == [1, 4]
+    assert t.lookup("url", "b") == []
