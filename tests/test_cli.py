@@ -100,3 +100,14 @@ def test_article_hosts_setting_decides_what_is_accepted(data_dir):
         stored, created = annotations.create(store, data, Rules(article_hosts=("example.org",)))
         assert created and stored["url"] == "https://example.org/2024/story"
     assert ARTICLE_URL.startswith("https://lite.cnn.com/")
+
+
+def test_unreadable_data_file_is_a_clear_error_and_left_alone(capsys, data_dir):
+    data_dir.mkdir()
+    damaged = b'{"annotations": {"1": {"id": '
+    (data_dir / "newsmark.json").write_bytes(damaged)
+    code, _, err = run(capsys, "stats", "--data-dir", str(data_dir))
+    assert code == 1 and "not a readable TinyDB JSON file" in err
+    assert (data_dir / "newsmark.json").read_bytes() == damaged
+    code, _, err = run(capsys, "serve", "--port", "0", "--data-dir", str(data_dir))
+    assert code == 1 and "restore it from a backup" in err

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from . import __version__, contract, export, serve
 from .datafolder import load_or_create_token, read_server_info, read_token
 from .settings import Settings, setting_docs
-from .store import AnnotationFilter, Store, StoreLocked
+from .store import AnnotationFilter, Store, StoreDamaged, StoreLocked
 
 T = TypeVar("T")
 
@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return args.run(args, settings)
     except CliError as exc:
+        print(f"newsmark: {exc}", file=sys.stderr)
+        return 1
+    except StoreDamaged as exc:
         print(f"newsmark: {exc}", file=sys.stderr)
         return 1
     except StoreLocked as exc:

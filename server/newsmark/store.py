@@ -47,6 +47,10 @@ class StoreLocked(RuntimeError):
     """Another process has the data folder open."""
 
 
+class StoreDamaged(RuntimeError):
+    """The data file cannot be read; nothing was changed."""
+
+
 @dataclass(frozen=True)
 class AnnotationFilter:
     """Which annotations a list or an export covers; None means any."""
@@ -106,6 +110,12 @@ class Store:
                 self.annotations = self._table("annotations")
                 self.articles = self._table("articles")
                 self.versions = self._table("article_versions")
+        except ValueError as exc:  # the data file is not JSON (orjson's error is a ValueError)
+            self._folder_lock.release()
+            raise StoreDamaged(
+                f"{self.folder / DATA_FILE} is not a readable TinyDB JSON file ({exc}); "
+                "restore it from a backup (see the README on recovery)"
+            ) from None
         except BaseException:
             self._folder_lock.release()
             raise
