@@ -8,21 +8,25 @@ measures, per call:
   (newsmark: ``Store.insert_annotation``, one fsync'd journal append; TinyDB:
   ``table.insert`` with the stock ``JSONStorage``, which rewrites and fsyncs the whole
   file; sqlite: one committed transaction with ``journal_mode=WAL, synchronous=FULL``);
-- per-URL query: every annotation of one article, as dicts (newsmark: its URL index;
-  TinyDB: ``table.search``; sqlite: an index on ``url`` and ``orjson.loads`` per row);
+- per-URL query: every annotation of one article, as the JSON answer a client gets
+  (newsmark: what ``GET /api/annotations?url=`` does, its URL index and the page
+  serialised; TinyDB: ``table.search`` and ``orjson.dumps``; sqlite: an index on
+  ``url``, the stored JSON texts joined into an array);
 - open: from nothing to answering the first query (newsmark: ``Store(folder)`` and a
   per-URL query, which builds the indexes; TinyDB: ``TinyDB(path)`` and ``len(table)``;
   sqlite: connect and a per-URL query);
-- export: all annotations as one JSON document (newsmark: ``export.render``; TinyDB:
-  ``orjson.dumps(table.all())``; sqlite: the stored JSON texts joined into an array).
+- export: all annotations as one JSON document (newsmark: ``export.stream``, consumed
+  chunk by chunk as the server and the CLI do; TinyDB: ``orjson.dumps(table.all())``;
+  sqlite: the stored JSON texts joined into an array).
 
 It prints the median (p50) and p99 in milliseconds with the ratios to sqlite, then
 checks the targets at 100k (durable insert p50 <= sqlite's and p99 <= 5 ms, per-URL
 query p50 <= sqlite's, open <= 1 s, export <= 0.3 s) and, last, times ``POST
 /api/annotations`` against a real ``newsmark serve`` on the largest store.
 
-The stores are built directly (a plain TinyDB JSON file, one sqlite transaction), not
-through N fsyncs. Stock TinyDB reads (and for an insert rewrites) the whole file on
+The stores are built directly, not through N fsyncs: newsmark's data file as newsmark
+writes it (plain TinyDB JSON, one document a line), TinyDB's with its stock storage's
+layout, sqlite in one transaction. Stock TinyDB reads (and for an insert rewrites) the whole file on
 every call, so its samples stop at a time budget per metric; ``n`` shows how many
 were taken (with few samples, p99 is about the maximum). Files live in a temporary
 folder, deleted at the end. It is a benchmark, not a test: misses are reported,
@@ -52,7 +56,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,8 +68,8 @@ import requests
 import tinydb
 from tinydb import Query, TinyDB
 
-from newsmark import export
-from newsmark.storage import AtomicJSONStorage
+from newsmark import annotations, export
+from newsmark.storage import AtomicJSONStorage, dumps_docs
 from newsmark.store import DATA_FILE, AnnotationFilter, Store
 
 Doc = dict[str, Any]
@@ -317,10 +321,20 @@ def make_workload(corpus: Corpus, size: int, plan: Plan, seed: int) -> Workload:
     return Workload(fresh, query_urls, open_urls)
 
 
+def newsmark_query(store: Store, url: str) -> bytes:
+    """What ``GET /api/annotations?url=`` does: one page from the URL index, serialised."""
+    return dumps_docs(annotations.page(store, AnnotationFilter(url=url), 1000, None))
+
+
+def drain(chunks: Iterable[bytes]) -> int:
+    """Consume a streamed export as a socket or a file would; its size in bytes."""
+    return sum(len(chunk) for chunk in chunks)
+
+
 def bench_newsmark(built: Built, work: Workload, plan: Plan) -> dict[str, Stat]:
     def open_store(i: int) -> Store:
         store = Store(built.newsmark_folder)
-        store.page_annotations(AnnotationFilter(url=work.open_urls[i]), limit=1000)
+        newsmark_query(store, work.open_urls[i])
         return store
 
     budget, least = plan.budget_s, plan.min_samples
@@ -331,23 +345,23 @@ def bench_newsmark(built: Built, work: Workload, plan: Plan) -> dict[str, Stat]:
             lambda i: store.insert_annotation(work.fresh[i]), plan.inserts, budget, least
         )
         stats["query"] = sample(
-            # The API's path (GET /api/annotations?url=): copies of the stored documents.
-            lambda i: store.page_annotations(AnnotationFilter(url=work.query_urls[i]), limit=1000),
+            lambda i: newsmark_query(store, work.query_urls[i]),
             len(work.query_urls),
             budget,
             least,
         )
         stats["export"] = sample(
-            lambda _: export.render(store, AnnotationFilter()), plan.exports, budget, least
+            lambda _: drain(export.stream(store, AnnotationFilter())), plan.exports, budget, least
         )
     finally:
         store.close()
     return stats
 
 
-def sqlite_query(conn: sqlite3.Connection, url: str) -> list[Doc]:
-    rows = conn.execute(f"SELECT doc FROM {TABLE} WHERE url = ?", (url,))
-    return [orjson.loads(doc) for (doc,) in rows]
+def sqlite_query(conn: sqlite3.Connection, url: str) -> bytes:
+    """The URL's stored JSON texts joined into an array: the answer, with no parse."""
+    rows = conn.execute(f"SELECT CAST(doc AS BLOB) FROM {TABLE} WHERE url = ? ORDER BY rowid", (url,))
+    return b"[" + b",".join([doc for (doc,) in rows]) + b"]"
 
 
 def sqlite_insert(conn: sqlite3.Connection, doc: Doc) -> None:
@@ -401,7 +415,10 @@ def bench_tinydb(built: Built, work: Workload, plan: Plan) -> dict[str, Stat]:
         url = Query().url
         stats["insert"] = sample(lambda i: table.insert(work.fresh[i]), plan.inserts, budget, least)
         stats["query"] = sample(
-            lambda i: table.search(url == work.query_urls[i]), len(work.query_urls), budget, least
+            lambda i: orjson.dumps(table.search(url == work.query_urls[i])),
+            len(work.query_urls),
+            budget,
+            least,
         )
         stats["export"] = sample(lambda _: orjson.dumps(table.all()), plan.exports, budget, least)
     finally:

@@ -203,9 +203,12 @@ class Store:
 
     def page_annotations(
         self, flt: AnnotationFilter, *, limit: int, after: int | None = None
-    ) -> tuple[list[Doc], int | None, int]:
-        """One page of matching annotations in the order they were stored.
+    ) -> tuple[list[Doc | bytes], int | None, int]:
+        """One page of matching annotations in the order they were stored: the stored documents.
 
+        Read them, never change them. With no filter or a URL alone, documents not
+        parsed since loading come as their JSON bytes (serialise the page with
+        :func:`newsmark.storage.dumps_docs`): the index answers, no field is read.
         The cursor is the last document id of the page before: ids only grow, so a
         page read later still starts where the one before ended.
 
@@ -213,8 +216,10 @@ class Store:
         """
         with self.reading():
             if flt == AnnotationFilter():
-                return self._page_all(limit, after)
-            items: list[Doc] = []
+                return self._page_keys(list(self.annotations._read_table()), limit, after)
+            if flt == AnnotationFilter(url=flt.url):
+                return self._page_keys(self.annotations.keys_where("url", flt.url), limit, after)
+            items: list[Doc | bytes] = []
             total = 0
             next_cursor = None
             for key, doc in self._candidates(flt):
@@ -224,19 +229,20 @@ class Store:
                 if next_cursor is not None or (after is not None and int(key) <= after):
                     continue
                 if len(items) < limit:
-                    items.append(_copy(doc))
+                    items.append(doc)
                     last = int(key)
                 else:
                     next_cursor = last
             return items, next_cursor, total
 
-    def _page_all(self, limit: int, after: int | None) -> tuple[list[Doc], int | None, int]:
-        # No filter: count without reading documents, and parse only the page's.
+    def _page_keys(
+        self, keys: list[str], limit: int, after: int | None
+    ) -> tuple[list[Doc | bytes], int | None, int]:
         table = self.annotations._read_table()
-        keys = [k for k in table if after is None or int(k) > after]
-        page = keys[:limit]
-        next_cursor = int(page[-1]) if len(keys) > limit else None
-        return [_copy(table[k]) for k in page], next_cursor, len(table)
+        rest = keys if after is None else [k for k in keys if int(k) > after]
+        page = rest[:limit]
+        next_cursor = int(page[-1]) if len(rest) > limit else None
+        return [dict.__getitem__(table, k) for k in page], next_cursor, len(keys)
 
     def annotations_matching(self, flt: AnnotationFilter) -> list[Doc]:
         """All matching annotations, in stored order: the stored documents themselves.

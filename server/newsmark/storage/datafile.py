@@ -8,6 +8,7 @@ expression pass per table, leaving each document as its bytes in a
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -123,6 +124,13 @@ def _doc_line(names: Sequence[str] = ()) -> re.Pattern[bytes]:
     return re.compile(rb'\n"([^"\\\n]*)":(\{' + fields + rb"(?:,[^\n]*)?\}),?")
 
 
+def _index(raw: bytes | mmap.mmap, sub: bytes, start: int) -> int:
+    found = raw.find(sub, start)
+    if found < 0:
+        raise ValueError(f"{sub!r} not found")
+    return found
+
+
 def _covers(found: list[tuple[bytes, ...]], length: int) -> bool:
     """Whether the matched lines make up the whole block: ``findall`` skips what does not match.
 
@@ -139,7 +147,7 @@ def _lazy_docs(found: list[tuple[bytes, ...]]) -> LazyDocs:
     return LazyDocs(zip([row[0].decode() for row in found], [row[1] for row in found], strict=True))
 
 
-def _read_lines(raw: bytes, leading_fields: Mapping[str, Sequence[str]]) -> Data | None:
+def _read_lines(raw: bytes | mmap.mmap, leading_fields: Mapping[str, Sequence[str]]) -> Data | None:
     """Read the layout :class:`AtomicJSONStorage` writes without parsing any document.
 
     A pass of one regular expression per table takes each document's bytes (see
@@ -148,20 +156,20 @@ def _read_lines(raw: bytes, leading_fields: Mapping[str, Sequence[str]]) -> Data
 
     :returns: None if the file is laid out in any other way (then it is parsed whole).
     """
-    if not raw.startswith(b"{\n") or not raw.endswith(b"}\n"):
+    if raw[:2] != b"{\n" or raw[-2:] != b"}\n":
         return None
     data: Data = {}
     pos, end = 2, len(raw) - 2
     try:
         while pos < end:
-            split = raw.index(b":{\n", pos)
+            split = _index(raw, b":{\n", pos)
             name = raw[pos:split]
             if not name.startswith(b'"') or b"\\" in name or b"\n" in name:
                 return None
             table = name[1:-1].decode()
             start = split + 2  # the newline before the first document
             # Documents hold no raw newline, so a table ends at the first "\n}".
-            stop = start if raw.startswith(b"}", start + 1) else raw.index(b"\n}", start)
+            stop = start if raw[start + 1 : start + 2] == b"}" else _index(raw, b"\n}", start)
             names = tuple(leading_fields.get(table, ()))
             found = _doc_line(names).findall(raw, start, stop) if names else []
             if names and _covers(found, stop - start):
@@ -175,9 +183,9 @@ def _read_lines(raw: bytes, leading_fields: Mapping[str, Sequence[str]]) -> Data
                 docs = _lazy_docs(found)
             data[table] = docs
             pos = stop + 2  # just past the table's "}"
-            if raw.startswith(b",\n", pos):
+            if raw[pos : pos + 2] == b",\n":
                 pos += 2
-            elif raw.startswith(b"\n", pos) and pos + 1 == end:
+            elif raw[pos : pos + 1] == b"\n" and pos + 1 == end:
                 pos += 1
             else:
                 return None
@@ -200,13 +208,19 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> Data | None:
         try:
-            raw = self.path.read_bytes()
+            fh = open(self.path, "rb")  # noqa: SIM115 (closed below, after the map)
         except FileNotFoundError:
             return None
-        if not raw or raw.isspace():
-            return None
-        lazy = _read_lines(raw, self.leading_fields)
-        return lazy if lazy is not None else orjson.loads(raw)
+        with fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                return None
+            # Mapped, not read: the documents are copied out once, by the regex pass.
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as raw:
+                lazy = _read_lines(raw, self.leading_fields)
+                if lazy is not None:
+                    return lazy
+                whole = raw[:]
+        return orjson.loads(whole) if whole.strip() else None
 
     def write(self, data: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace the file: write a temporary one, fsync it, rename it over, fsync the folder.

@@ -146,6 +146,14 @@ class JournaledTable(Table):
             return [] if key is None else [(int(key), docs[key])]
         return [(int(k), docs[k]) for k in self._indexes[field].get(value, {})]
 
+    def keys_where(self, field: str, value: Any) -> list[str]:
+        """The keys of the documents whose ``field`` equals ``value``, in id order; nothing parsed."""
+        self._sync_indexes()
+        if field in self._unique:
+            key = self._unique[field].get(value)
+            return [] if key is None else [key]
+        return sorted(self._indexes[field].get(value, {}), key=int)
+
     def values_of(self, field: str) -> dict[Any, int]:
         """Each indexed value of ``field`` with its number of documents."""
         self._sync_indexes()

@@ -11,18 +11,21 @@ from marshmallow import Schema
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from ..errors import Invalid
+from ..storage import dumps_docs
 
 
 class OrjsonProvider(JSONProvider):
+    """orjson, embedding stored documents that are still the JSON bytes they were loaded as."""
+
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        return orjson.dumps(obj).decode()
+        return dumps_docs(obj).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(orjson.dumps(obj), mimetype="application/json")
+        return self._app.response_class(dumps_docs(obj), mimetype="application/json")
 
 
 def json_body() -> dict[str, Any]:
