@@ -47,7 +47,7 @@ def create(store: Store, data: dict[str, Any], rules: Rules) -> tuple[Doc, bool]
         if reference is not None:
             _check_quote(reference.text, data)
         now = contract.utc_now()
-        doc: Doc = {
+        doc: Doc = {  # id and url first: the store reads them off the data file (store.TABLES)
             "id": annotation_id,
             "url": data["url"],
             "tag": data["tag"],

@@ -4,7 +4,7 @@ Tables (all in TinyDB's JSON file ``newsmark.json``):
 
 - ``annotations``: one document per annotation, exactly as the API answers it.
 - ``articles``: one document per article URL (title, byline, latest version, first/last seen).
-- ``article_versions``: one document per distinct article text (keyed by its SHA-256).
+- ``article_versions``: one document per distinct text of an article (with its SHA-256).
 
 The folder is locked (``newsmark.lock``) while a store is open: TinyDB is
 single-process. The OS releases the lock when the process dies, so a crashed
@@ -78,7 +78,9 @@ class AnnotationFilter:
 class Store:
     """All reads and writes of a data folder, each under one lock.
 
-    Returned documents are copies; change them freely.
+    A single document (``get_*``, ``versions_of``) is returned as a copy: change it
+    freely. Lists meant for serialising (``page_annotations``,
+    ``annotations_matching``, ``all_articles``) hold the stored documents: read only.
     """
 
     def __init__(
