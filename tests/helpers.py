@@ -122,6 +122,7 @@ class ServerProcess:
             match = re.search(r"serving at (http://\S+/)", line)
             if match:
                 self.url = match.group(1).rstrip("/")
+            if self.url and line.startswith("API token:"):  # the last line of the start-up message
                 # Keep reading what the server prints, or a full pipe would block it.
                 threading.Thread(target=self._drain, daemon=True).start()
                 return self

@@ -251,7 +251,8 @@ def test_token_command_prints_the_servers_token(server):
 def test_serve_prints_url_and_data_folder(server):
     printed = "".join(server.output)
     assert server.url.startswith("http://127.0.0.1:")
-    assert str(server.data_dir) in "".join(server.output) or "data folder" in printed
+    assert f"data folder: {server.data_dir}\n" in printed
+    assert "newsmark token" in printed
 
 
 def test_non_loopback_host_warns(tmp_path):
