@@ -102,11 +102,21 @@ class ServerProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.output: list[str] = []
+        self.port = 0  # after the first start, a restart listens on the same port
 
     def start(self, timeout: float = 30) -> ServerProcess:
         self.output = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "newsmark.cli", "serve", "--port", "0", "--data-dir", str(self.data_dir)],
+            [
+                sys.executable,
+                "-m",
+                "newsmark.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -122,6 +132,7 @@ class ServerProcess:
             match = re.search(r"serving at (http://\S+/)", line)
             if match:
                 self.url = match.group(1).rstrip("/")
+                self.port = int(self.url.rsplit(":", 1)[1])
             if self.url and line.startswith("API token:"):  # the last line of the start-up message
                 # Keep reading what the server prints, or a full pipe would block it.
                 threading.Thread(target=self._drain, daemon=True).start()

@@ -9,6 +9,9 @@
 
 import { search } from "./match.js";
 
+/** How far around the old position an edited quote is looked for first (UTF-16 units). */
+export const NEAR = 2048;
+
 /** Characters of context kept on each side (the service allows 32 code points). */
 export const CONTEXT = 32;
 
@@ -84,14 +87,29 @@ export function matchQuote(text, quote, context = {}) {
   for (let at = text.indexOf(quote); at >= 0; at = text.indexOf(quote, at + 1)) {
     candidates.push({ start: at, end: at + quote.length, errors: 0 });
   }
-  if (candidates.length === 0) {
-    candidates = search(text, quote, Math.floor(quote.length * MAX_EDIT_SHARE));
+  if (candidates.length > 0) return best(text, quote, candidates, context);
+  // Edited: near the old position first (edits rarely move a passage far, and the
+  // search costs time in proportion to the text searched), then everywhere.
+  const maxErrors = Math.floor(quote.length * MAX_EDIT_SHARE);
+  if (typeof context.hint === "number") {
+    const from = Math.max(0, context.hint - NEAR);
+    const near = search(text.slice(from, context.hint + quote.length + NEAR), quote, maxErrors).map((m) => ({
+      ...m,
+      start: m.start + from,
+      end: m.end + from,
+    }));
+    const found = near.length ? best(text, quote, near, context) : null;
+    if (found) return found;
   }
-  if (candidates.length === 0) return null;
+  const everywhere = search(text, quote, maxErrors);
+  return everywhere.length ? best(text, quote, everywhere, context) : null;
+}
+
+function best(text, quote, candidates, context) {
   const ranked = candidates.map((m) => scored(text, quote, m, context)).sort((a, b) => b.score - a.score);
-  const best = ranked[0];
-  if (!acceptable(quote, best, candidates.length)) return null;
-  return { start: best.start, end: best.end, errors: best.errors, score: best.score };
+  const top = ranked[0];
+  if (!acceptable(quote, top, candidates.length)) return null;
+  return { start: top.start, end: top.end, errors: top.errors, score: top.score };
 }
 
 /**

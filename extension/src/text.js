@@ -9,7 +9,23 @@
 export const PARAGRAPH_SEPARATOR = "\n\n";
 
 const WHITESPACE_RUN = /\s+/g;
-const WHITESPACE = /\s/;
+
+/** Whether a UTF-16 unit is white space: exactly the units `\s` matches, without a regex call per unit. */
+export function isWhitespace(unit) {
+  return (
+    (unit >= 0x09 && unit <= 0x0d) ||
+    unit === 0x20 ||
+    unit === 0xa0 ||
+    unit === 0x1680 ||
+    (unit >= 0x2000 && unit <= 0x200a) ||
+    unit === 0x2028 ||
+    unit === 0x2029 ||
+    unit === 0x202f ||
+    unit === 0x205f ||
+    unit === 0x3000 ||
+    unit === 0xfeff
+  );
+}
 
 /** Collapse every run of white space to one space and trim the ends. */
 export function normalizeParagraph(raw) {
@@ -48,6 +64,31 @@ export function toUtf16(text, codePointIndex) {
 }
 
 /**
+ * Conversions for one text, in O(1) each after one pass: code point offsets (the
+ * service's) to UTF-16 offsets (JavaScript's) and back. Identity where the text
+ * has no astral characters, which is most text.
+ */
+export function offsetConverter(text) {
+  if (!/[\ud800-\udbff]/.test(text)) {
+    const clamp = (i) => Math.max(0, Math.min(i, text.length));
+    return { toUtf16: clamp, toCodePoints: clamp };
+  }
+  const utf16Of = [0]; // code point index → UTF-16 index
+  for (let i = 0; i < text.length; ) {
+    const pair = isHigh(text.charCodeAt(i)) && i + 1 < text.length && isLow(text.charCodeAt(i + 1));
+    i += pair ? 2 : 1;
+    utf16Of.push(i);
+  }
+  return {
+    toUtf16: (cp) => utf16Of[Math.max(0, Math.min(cp, utf16Of.length - 1))],
+    toCodePoints: (u16) => toCodePoints(text, u16),
+  };
+}
+
+const isHigh = (unit) => unit >= 0xd800 && unit <= 0xdbff;
+const isLow = (unit) => unit >= 0xdc00 && unit <= 0xdfff;
+
+/**
  * Build the article text from paragraphs given as chunks of raw text (a page's
  * text nodes, in document order), remembering where each character came from.
  *
@@ -59,40 +100,52 @@ export function toUtf16(text, codePointIndex) {
  */
 export function mapArticleText(paragraphs) {
   const chunkStart = [];
-  let raw = 0;
-  let text = "";
+  const parts = [];
   const rawIndex = [];
+  let raw = 0;
+  let length = 0;
   for (const chunks of paragraphs) {
     let paragraph = "";
     const origin = [];
     let pendingSpace = -1; // raw index of the first white space of a run not yet written
     for (const chunk of chunks) {
       chunkStart.push(raw);
-      for (let i = 0; i < chunk.length; i++, raw++) {
-        if (WHITESPACE.test(chunk[i])) {
-          if (pendingSpace < 0) pendingSpace = raw;
+      let runStart = 0; // start of the current stretch of non-space units in this chunk
+      for (let i = 0; i <= chunk.length; i++, raw++) {
+        if (i < chunk.length && !isWhitespace(chunk.charCodeAt(i))) {
+          if (pendingSpace >= 0) {
+            if (paragraph.length > 0) {
+              paragraph += " ";
+              origin.push(pendingSpace);
+            }
+            pendingSpace = -1;
+          }
           continue;
         }
-        if (pendingSpace >= 0 && paragraph.length > 0) {
-          paragraph += " ";
-          origin.push(pendingSpace);
+        // A stretch of non-space units ends here: copy it whole.
+        const stretch = i - runStart;
+        if (stretch > 0) {
+          paragraph += chunk.slice(runStart, i);
+          for (let r = raw - stretch; r < raw; r++) origin.push(r);
         }
-        pendingSpace = -1;
-        paragraph += chunk[i];
-        origin.push(raw);
+        if (i < chunk.length && pendingSpace < 0) pendingSpace = raw;
+        runStart = i + 1;
       }
+      raw--; // the loop counted one past the chunk's end
     }
     if (paragraph.length === 0) continue;
-    if (text.length > 0) {
-      // The separator belongs to no page position; it maps to the end of the paragraph before.
+    if (length > 0) {
+      // The separator belongs to no page position; it maps to just after the paragraph before.
       const end = rawIndex[rawIndex.length - 1] + 1;
-      text += PARAGRAPH_SEPARATOR;
+      parts.push(PARAGRAPH_SEPARATOR);
       rawIndex.push(end, end);
+      length += PARAGRAPH_SEPARATOR.length;
     }
-    text += paragraph;
-    rawIndex.push(...origin);
+    parts.push(paragraph);
+    for (const r of origin) rawIndex.push(r);
+    length += paragraph.length;
   }
-  return { text, rawIndex: Int32Array.from(rawIndex), chunkStart };
+  return { text: parts.join(""), rawIndex: Int32Array.from(rawIndex), chunkStart };
 }
 
 /**

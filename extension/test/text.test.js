@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  articleText, toCodePoints, toUtf16, mapArticleText, articleOffset, rawRange,
+  articleText, toCodePoints, toUtf16, mapArticleText, articleOffset, rawRange, offsetConverter,
 } from "../src/text.js";
 
 const vectors = JSON.parse(
@@ -76,4 +76,13 @@ test("astral characters are one code point but two UTF-16 units", () => {
   assert.equal(toCodePoints(text, 3), 2);
   assert.equal(toUtf16(text, 2), 3);
   assert.equal(toCodePoints(text, text.length), 4);
+});
+
+test("the precomputed converter agrees with the direct conversions", () => {
+  for (const c of vectors.cases) {
+    const conv = offsetConverter(c.text);
+    for (let cp = 0; cp <= toCodePoints(c.text, c.text.length); cp++) {
+      assert.equal(conv.toUtf16(cp), toUtf16(c.text, cp));
+    }
+  }
 });
