@@ -39,10 +39,10 @@ def service(tmp_path: Path) -> Iterator[ServerProcess]:
         server.stop()
 
 
-@pytest.fixture
-def browser(playwright, tmp_path: Path) -> Iterator[object]:
-    context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"),
+def launch(playwright, profile: Path) -> object:
+    """Debian's Chromium, headless, with the unpacked extension, on the profile folder ``profile``."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
         headless=True,
         executable_path=CHROMIUM,
         args=[
@@ -55,6 +55,11 @@ def browser(playwright, tmp_path: Path) -> Iterator[object]:
             "--no-first-run",
         ],
     )
+
+
+@pytest.fixture
+def browser(playwright, tmp_path: Path) -> Iterator[object]:
+    context = launch(playwright, tmp_path / "profile")
     yield context
     context.close()
 
