@@ -437,6 +437,14 @@ async function handleStatus() {
   return { connection, pending: entries.length, outbox: entries.map((e) => summarize(e, entries)) };
 }
 
+// The article as a page shows it now, when its text differs from what the service has seen: the
+// service keeps it as a new version. Not queued: the next visit sends it again.
+async function handleSnapshot(msg) {
+  const result = await callService(await getSettings(), "POST", "/api/articles", msg.article);
+  if (result.status === 200 || result.status === 201) return { ok: true, added: result.status === 201 };
+  return { ok: false, status: result.status, message: result.message };
+}
+
 async function handleRetry() {
   await flushOutbox({ force: true });
   return { pending: (await readOutbox()).length };
@@ -465,6 +473,7 @@ const HANDLERS = {
   status: handleStatus,
   test: handleTest,
   retry: handleRetry,
+  snapshot: handleSnapshot,
 };
 
 api.runtime.onMessage.addListener((msg, sender, sendResponse) => {

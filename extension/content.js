@@ -147,7 +147,7 @@
       position: { start: textRule.toCodePoints(map.text, offsets.start), end: textRule.toCodePoints(map.text, offsets.end) },
       note,
       annotator,
-      article: { title: article.title, byline: article.byline, timestamp_text: article.timestampText, text: map.text },
+      article: snapshotOf(map),
     };
     // Shown at once, as pending until the service has it.
     hl.highlight(map, [{ id: annotation.id, tag, start: offsets.start, end: offsets.end, pending: true }]);
@@ -159,6 +159,10 @@
     if (answer?.ok && answer.annotation) acknowledged(answer.annotation);
     else if (!answer?.ok) refused(annotation.id, answer);
     else if (answer.message) hint(`Kept, not sent yet: ${answer.message}.`);
+  }
+
+  function snapshotOf(map) {
+    return { title: article.title, byline: article.byline, timestamp_text: article.timestampText, text: map.text };
   }
 
   function acknowledged(stored) {
@@ -317,6 +321,11 @@
       placed.push({ id: a.id, tag: a.tag, start: found.start, end: found.end, pending: queuedHere });
     }
     hl.highlight(first, placed);
+    // The article changed since it was coded: let the service keep this version too.
+    if (stored.length > 0 && !stored.some((a) => a.article_sha256 === version)) {
+      const snapshot = { url: pageUrl, ...snapshotOf(first) };
+      send({ type: "snapshot", article: snapshot }).catch(() => {});
+    }
     // How long reading the text, anchoring and highlighting took (scripts/bench_anchoring.py).
     root.dataset.newsmarkAnchorMs = (performance.now() - began).toFixed(1);
     root.dataset.newsmarkAnchored = String(known.size);

@@ -248,3 +248,35 @@ def test_openapi_document_comes_from_the_marshmallow_schemas(client):
     assert {"/api/annotations", "/api/annotations/{id}", "/api/articles", "/api/export"} <= set(spec["paths"])
     params = {p["name"] for p in spec["paths"]["/api/annotations"]["get"]["parameters"]}
     assert params == {"url", "tag", "annotator", "q", "limit", "cursor"}
+
+
+def test_post_article_snapshot_keeps_a_new_version(client):
+    post(client, body("Joe Biden", tag="actor"))
+    revised = "An update at the top.\n\n" + TEXT
+    snapshot = {**SNAPSHOT, "url": ARTICLE_URL, "text": revised, "title": "Updated title"}
+    r = client.post("/api/articles", json=snapshot)
+    assert r.status_code == 201
+    article = r.get_json()
+    validate(article, "article")
+    assert article["text"] == revised and article["version"] == 2 and article["title"] == "Updated title"
+    again = client.post("/api/articles", json=snapshot)
+    assert again.status_code == 200 and len(again.get_json()["versions"]) == 2
+    # The annotation still refers to the version it was made on.
+    [ann] = client.get("/api/annotations").get_json()["items"]
+    assert ann["article_sha256"] == text_sha256(TEXT)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"url": "https://evil.example/2024/x"}, "url"),
+        ({"text": "not  normalised"}, "text"),
+        ({"text": ""}, "text"),
+        ({"extra": 1}, "extra"),
+    ],
+)
+def test_post_article_refuses_bad_snapshots(client, store, change, field):
+    snapshot = {**SNAPSHOT, "url": ARTICLE_URL, **change}
+    r = client.post("/api/articles", json=snapshot)
+    assert r.status_code == 422 and field in r.get_json()["error"]["fields"]
+    assert store.all_articles() == []

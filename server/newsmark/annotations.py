@@ -32,10 +32,7 @@ def create(store: Store, data: dict[str, Any], rules: Rules) -> tuple[Doc, bool]
     :raise Invalid: if the URL's host is not allowed or the quote does not fit the text.
     :raise Conflict: if the id is taken by an annotation with other content.
     """
-    try:
-        contract.check_article_url(data["url"], rules.article_hosts)
-    except contract.UrlError as exc:
-        raise Invalid("The URL is not accepted.", {"url": [f"URL {exc}."]}) from None
+    articles.check_url(data["url"], rules.article_hosts)
     annotation_id = data["id"] or _new_id()
     with store.transaction():
         existing = store.get_annotation(annotation_id)

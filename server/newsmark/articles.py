@@ -40,11 +40,13 @@ class SnapshotPlan:
     new_version: bool
 
 
-def plan_snapshot(store: Store, url: str, snapshot: dict[str, str]) -> SnapshotPlan:
-    """:raise Invalid: if the text is not in the article text form."""
+def plan_snapshot(
+    store: Store, url: str, snapshot: dict[str, str], text_field: str = "article.text"
+) -> SnapshotPlan:
+    """:raise Invalid: if the text is not in the article text form (named ``text_field`` in the error)."""
     text = snapshot["text"]
     if not is_article_text(text):
-        raise Invalid("The article text is not in the article text form.", {"article.text": [TEXT_FORM]})
+        raise Invalid("The article text is not in the article text form.", {text_field: [TEXT_FORM]})
     sha = text_sha256(text)
     existing = store.get_article(url=url)
     known = existing is not None and any(v["sha256"] == sha for v in store.versions_of(existing["id"]))
@@ -77,6 +79,29 @@ def apply_snapshot(store: Store, plan: SnapshotPlan, now: str) -> None:
                 "last_seen": now,
             }
         )
+
+
+def check_url(url: str, article_hosts: tuple[str, ...]) -> None:
+    """:raise Invalid: if ``url`` is not an article URL on an allowed host."""
+    try:
+        contract.check_article_url(url, article_hosts)
+    except contract.UrlError as exc:
+        raise Invalid("The URL is not accepted.", {"url": [f"URL {exc}."]}) from None
+
+
+def record(
+    store: Store, url: str, snapshot: dict[str, str], article_hosts: tuple[str, ...]
+) -> tuple[dict[str, Any], bool]:
+    """Keep a snapshot of the article at ``url`` (a new version if its text is new).
+
+    :returns: (the article as :func:`view` shows it, True if a version was added).
+    :raise Invalid: if the URL is not accepted or the text is not in the article text form.
+    """
+    check_url(url, article_hosts)
+    with store.transaction():
+        plan = plan_snapshot(store, url, snapshot, text_field="text")
+        apply_snapshot(store, plan, contract.utc_now())
+    return view(store, url), plan.new_version
 
 
 def latest_text(store: Store, url: str) -> Reference | None:

@@ -108,6 +108,12 @@ class ArticleSnapshotSchema(Schema):
     text = _text(contract.MAX_ARTICLE_TEXT, required=True, min_length=1)
 
 
+class ArticlePostSchema(ArticleSnapshotSchema):
+    """The body of ``POST /api/articles``: a snapshot of the article at ``url``, seen without coding."""
+
+    url = ArticleUrl(required=True)
+
+
 _note = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
 _tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
 

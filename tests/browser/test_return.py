@@ -98,3 +98,27 @@ def test_emoji_before_the_passage_offsets_agree_with_the_service(ready_site, ser
     page.reload()
     assert ready_counts(page) == ("1", "0")
     expect(page.locator("mark[data-newsmark-id]")).to_have_text("85 targets")
+
+
+def test_an_edited_article_is_kept_as_a_new_version(ready_site, service):
+    page = ready_site.open()
+    wait_ready(page)
+    code(page, "85 targets", "f")
+    revised = ["This story has been updated.", *PARAGRAPHS]
+    ready_site.pages[ARTICLE_URL] = article_html(revised)
+    page.reload()
+    wait_ready(page)
+    session = service.session()
+    article: dict = {}
+    for _ in range(60):  # sent after anchoring, without waiting for it
+        article = session.get(f"{service.url}/api/articles/{ARTICLE_URL}").json()
+        if len(article["versions"]) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(article["versions"]) == 2
+    assert article["text"] == "\n\n".join(revised)
+    # A second visit adds nothing.
+    page.reload()
+    wait_ready(page)
+    page.wait_for_timeout(300)
+    assert len(session.get(f"{service.url}/api/articles/{ARTICLE_URL}").json()["versions"]) == 2

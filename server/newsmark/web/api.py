@@ -10,6 +10,7 @@ from .. import __version__, annotations, articles, export
 from ..schemas import (
     AnnotationCreateSchema,
     AnnotationPatchSchema,
+    ArticlePostSchema,
     ExportQuerySchema,
     ListQuerySchema,
     PageQuerySchema,
@@ -23,6 +24,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 _create = AnnotationCreateSchema()
 _patch = AnnotationPatchSchema()
+_article = ArticlePostSchema()
 _list = ListQuerySchema()
 _export = ExportQuerySchema()
 _page = PageQuerySchema()
@@ -71,6 +73,16 @@ def patch_annotation(annotation_id: str) -> Response:
 def delete_annotation(annotation_id: str) -> tuple[str, int]:
     annotations.delete(service().store, annotation_id)
     return "", 204
+
+
+@bp.post("/articles")
+def post_article() -> tuple[Response, int]:
+    """A snapshot of an article seen (e.g. edited since it was coded): 201 if its text is new."""
+    svc = service()
+    data = _article.load(json_body())
+    url = data.pop("url")
+    article, added = articles.record(svc.store, url, data, svc.rules.article_hosts)
+    return jsonify(article), 201 if added else 200
 
 
 @bp.get("/articles")

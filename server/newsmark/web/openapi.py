@@ -76,11 +76,20 @@ _PATHS: dict[str, dict[str, Any]] = {
         },
     },
     "/api/articles": {
+        "post": {
+            "summary": "Keep a snapshot of an article (a new version if its text is new)",
+            "requestBody": {"required": True, **_json("ArticlePost")},
+            "responses": {
+                "201": _ok("a new version was added", "Article"),
+                "200": _ok("the text was known", "Article"),
+                **{code: _ERR for code in ("400", "401", "403", "413", "415", "422")},
+            },
+        },
         "get": {
             "summary": "Articles coded, with counts per tag",
             "parameters": [{"in": "query", "schema": "PageQuery"}],
             "responses": {"200": {"description": "a page of articles"}},
-        }
+        },
     },
     "/api/articles/{key}": {
         "parameters": [
@@ -123,6 +132,7 @@ def build_spec() -> dict[str, Any]:
         ("AnnotationCreate", schemas.AnnotationCreateSchema),
         ("AnnotationPatch", schemas.AnnotationPatchSchema),
         ("Article", schemas.ArticleSchema),
+        ("ArticlePost", schemas.ArticlePostSchema),
         ("Error", schemas.ErrorSchema),
     ):
         spec.components.schema(name, schema=schema)
