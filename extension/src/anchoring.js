@@ -7,7 +7,7 @@
 // the acceptance rules go further, because a coder's highlight must never land
 // on other words: a passage that is not found well enough is an orphan.
 
-import { search } from "./match.js";
+import { editDistance, search } from "./match.js";
 
 /** How far around the old position an edited quote is looked for first (UTF-16 units). */
 export const NEAR = 2048;
@@ -39,18 +39,6 @@ export function describe(text, start, end) {
   let to = Math.min(text.length, end + CONTEXT);
   if (to < text.length && isHigh(text.charCodeAt(to - 1))) to--;
   return { exact: text.slice(start, end), prefix: text.slice(from, start), suffix: text.slice(end, to), start, end };
-}
-
-function editDistance(a, b) {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1), row[j] + 1, next[j - 1] + 1);
-    }
-    row = next;
-  }
-  return row[b.length];
 }
 
 /** How alike (0 to 1) the saved context is to the text now in its place; 1 when none was saved. */

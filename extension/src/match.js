@@ -103,3 +103,16 @@ export function search(text, pattern, maxErrors) {
     return { start: end - longest, end, errors };
   });
 }
+
+/** The Levenshtein distance between two short strings (plain dynamic programming). */
+export function editDistance(a, b) {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1), row[j] + 1, next[j - 1] + 1);
+    }
+    row = next;
+  }
+  return row[b.length];
+}

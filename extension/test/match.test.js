@@ -1,7 +1,7 @@
 // Myers' bit-parallel search against the plain dynamic-programming definition.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { matchEnds, search } from "../src/match.js";
+import { editDistance, matchEnds, search } from "../src/match.js";
 
 /** Least edits between `pattern` and any substring of `text` ending at each position (semi-global DP). */
 function bruteEnds(text, pattern) {
@@ -18,18 +18,6 @@ function bruteEnds(text, pattern) {
     out.push(col[m]);
   }
   return out;
-}
-
-function levenshtein(a, b) {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1), row[j] + 1, next[j - 1] + 1);
-    }
-    row = next;
-  }
-  return row[b.length];
 }
 
 function random(seed) {
@@ -63,7 +51,7 @@ test("an anchored search counts the edits to each prefix of the text", () => {
     const k = Math.floor(rnd() * 10);
     const expected = [];
     for (let end = 1; end <= text.length; end++) {
-      const errors = levenshtein(text.slice(0, end), pattern);
+      const errors = editDistance(text.slice(0, end), pattern);
       if (errors <= k) expected.push({ end, errors });
     }
     assert.deepEqual(matchEnds(text, pattern, k, true), expected);
@@ -78,7 +66,7 @@ test("each match's span is within its edits of the pattern", () => {
     const k = Math.floor(pattern.length / 3);
     for (const m of search(text, pattern, k)) {
       assert.ok(m.errors <= k);
-      assert.equal(levenshtein(text.slice(m.start, m.end), pattern), m.errors);
+      assert.equal(editDistance(text.slice(m.start, m.end), pattern), m.errors);
     }
   }
 });
@@ -93,7 +81,14 @@ test("a lightly reworded sentence is found where it is, with its edits counted",
   // stop short where the edited ending costs more than leaving it out).
   assert.equal(found.start, start);
   assert.ok(found.end <= start + edited.length && found.end - found.start >= 0.8 * edited.length);
-  assert.equal(found.errors, levenshtein(text.slice(found.start, found.end), sentence));
+  assert.equal(found.errors, editDistance(text.slice(found.start, found.end), sentence));
+});
+
+test("edit distance of known pairs", () => {
+  assert.equal(editDistance("kitten", "sitting"), 3);
+  assert.equal(editDistance("", "abc"), 3);
+  assert.equal(editDistance("flaw", "lawn"), 2);
+  assert.equal(editDistance("same", "same"), 0);
 });
 
 test("exact occurrences are found with no edits", () => {

@@ -32,11 +32,9 @@ def playwright() -> Iterator[object]:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(tmp_path / "service-data").start()
-    yield server
-    if server.proc and server.proc.poll() is None:
-        server.stop()
+def service(server: ServerProcess) -> ServerProcess:
+    """The real newsmark service the extension talks to (the suite's ``server`` fixture)."""
+    return server
 
 
 def launch(playwright, profile: Path) -> object:
