@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from helpers import ROOT
 
 from .actions import marks_text, select, select_in, wait_ready, wait_saved
-from .pages import ARTICLE_URL, PARAGRAPHS
+from .pages import ARTICLE_URL, BYLINE, PARAGRAPHS, TIMESTAMP, TITLE
 
 TEXT = "\n\n".join(PARAGRAPHS)
 
@@ -33,6 +34,9 @@ def test_code_by_button_then_reload(ready_site, service):
 
     [saved] = stored(service)
     assert saved["tag"] == "figure" and saved["quote"]["exact"] == "85 targets"
+    assert saved["annotator"] == "coder-a" and saved["note"] is None
+    article = service.session().get(f"{service.url}/api/articles/{ARTICLE_URL}").json()
+    assert (article["title"], article["byline"], article["timestamp_text"]) == (TITLE, BYLINE, TIMESTAMP)
     text = stored_text(service)
     assert text == TEXT
     assert text[saved["position"]["start"] : saved["position"]["end"]] == "85 targets"
@@ -52,33 +56,16 @@ def test_selection_outside_the_body_is_refused_with_a_hint(ready_site, service):
     assert stored(service) == []
 
 
-def test_code_by_each_key_and_by_the_context_menu_message(ready_site, service, service_worker):
+def test_code_by_each_key(ready_site, service):
     page = ready_site.open()
     wait_ready(page)
     for key, exact in (("a", "Joe Biden"), ("c", "the start of our response."), ("f", "30 minutes")):
         select(page, exact)
-        expect(page.locator(".newsmark-bar")).to_be_visible()
         page.keyboard.press(key)
         expect(page.locator("mark[data-newsmark-id]", has_text=exact)).to_have_count(1)
-    # The context menu item's click reaches the page as this message (a test cannot open the menu itself).
-    select(page, "Lloyd Austin")
-    service_worker.evaluate(
-        """async () => {
-          // As the menu's click handler does, to the tab of the click (here: every tab).
-          for (const tab of await chrome.tabs.query({})) {
-            chrome.tabs.sendMessage(tab.id, {type: "code-selection", tag: "actor"}).catch(() => {});
-          }
-        }"""
-    )
-    expect(page.locator("mark[data-newsmark-tag=actor]", has_text="Lloyd Austin")).to_have_count(1)
     wait_saved(page)
     saved = {a["quote"]["exact"]: a["tag"] for a in stored(service)}
-    assert saved == {
-        "Joe Biden": "actor",
-        "the start of our response.": "claim",
-        "30 minutes": "figure",
-        "Lloyd Austin": "actor",
-    }
+    assert saved == {"Joe Biden": "actor", "the start of our response.": "claim", "30 minutes": "figure"}
     text = stored_text(service)
     for a in stored(service):
         assert text[a["position"]["start"] : a["position"]["end"]] == a["quote"]["exact"]
@@ -180,3 +167,30 @@ def test_screenshot_of_a_coded_page(ready_site, service):
     assert out.stat().st_size > 10_000
     for tag in ("actor", "claim", "figure"):
         expect(page.locator(f"mark[data-newsmark-tag={tag}]").first).to_be_visible()
+
+
+MENU_JS = """async (tag) => {
+  // What the context menu's click handler does: tell the tab to code its selection with the tag.
+  for (const tab of await chrome.tabs.query({})) {
+    chrome.tabs.sendMessage(tab.id, {type: "code-selection", tag}).catch(() => {});
+  }
+}"""
+
+
+@pytest.mark.parametrize("how", ["button", "menu"])
+def test_each_tag_by_button_and_by_context_menu(ready_site, service, service_worker, how):
+    page = ready_site.open()
+    wait_ready(page)
+    wanted = {"Joe Biden": "actor", "the start of our response.": "claim", "30 minutes": "figure"}
+    for exact, tag in wanted.items():
+        select(page, exact)
+        if how == "button":
+            page.click(f".newsmark-bar [data-newsmark-tag={tag}]")
+        else:
+            service_worker.evaluate(MENU_JS, tag)
+        expect(page.locator(f"mark[data-newsmark-tag={tag}]", has_text=exact)).to_have_count(1)
+    wait_saved(page)
+    assert {a["quote"]["exact"]: a["tag"] for a in stored(service)} == wanted
+    text = stored_text(service)
+    for a in stored(service):
+        assert text[a["position"]["start"] : a["position"]["end"]] == a["quote"]["exact"]
