@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", parents=[common], help="export annotations")
     p.add_argument("--format", choices=export.FORMATS, default="json")
+    p.add_argument("--excel", action="store_true", help="csv: a byte order mark first, so Excel reads UTF-8")
     p.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     p.add_argument("--url", help="only this article")
     p.add_argument("--tag", choices=contract.TAGS)
@@ -125,7 +126,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
     written = _with_store_or_server(
         settings,
-        local=lambda store: write(export.stream(store, flt, args.format)),
+        local=lambda store: write(export.stream(store, flt, args.format, excel=args.excel)),
         remote=lambda get: write([get("/api/export", params)]),
     )
     if args.output:

@@ -16,6 +16,9 @@ SCHEMA_VERSION = 1
 #: The coding scheme of content analysis: who acts, what is asserted, which numbers are given.
 TAGS: tuple[str, ...] = ("actor", "claim", "figure")
 
+#: Export formats (see export.py).
+EXPORT_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
+
 #: Article hosts accepted by default; the ``article_hosts`` setting replaces this.
 DEFAULT_ARTICLE_HOSTS: tuple[str, ...] = ("lite.cnn.com",)
 

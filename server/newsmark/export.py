@@ -1,8 +1,11 @@
 """Exports: everything coded, in one document a research tool can load.
 
-``json``: ``{schema_version, exported_at, generator, articles, annotations}``,
-valid against ``schemas/export.schema.json``. Articles carry every version's
-text, so offsets can be checked against the text they were made on.
+- ``json``: ``{schema_version, exported_at, generator, articles, annotations}``,
+  valid against ``schemas/export.schema.json``. Articles carry every version's
+  text, so offsets can be checked against the text they were made on.
+- ``jsonl``: one annotation a line, with its article's title (``article_title``).
+- ``csv``: one row per annotation (:data:`CSV_COLUMNS`), RFC 4180 quoting, UTF-8;
+  with ``excel=True`` a byte order mark first, so Excel reads non-ASCII right.
 
 Exports stream: the document is produced in chunks of :data:`CHUNK`
 annotations, so memory does not grow with the store and the server starts
@@ -12,6 +15,8 @@ sending at once. The annotations are a snapshot taken under the store's lock
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +26,12 @@ from . import __version__, articles, contract
 from .storage import dumps_docs
 from .store import AnnotationFilter, Doc, Store
 
-FORMATS = ("json",)
+FORMATS = contract.EXPORT_FORMATS
+MEDIA_TYPES = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+CSV_COLUMNS = (
+    "id", "url", "article_title", "tag", "exact", "prefix", "suffix", "start", "end",
+    "note", "annotator", "created", "updated", "article_version",
+)  # fmt: skip
 CHUNK = 1000  # annotations per chunk: small enough to stay in cache, large enough to amortise calls
 
 
@@ -56,13 +66,59 @@ def iter_json(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
     yield b"]}"
 
 
-def stream(store: Store, flt: AnnotationFilter, fmt: str = "json") -> Iterator[bytes]:
+def _titles(article_docs: list[dict[str, Any]]) -> dict[str, str]:
+    return {a["url"]: a["title"] for a in article_docs}
+
+
+def _parsed(doc: Doc | bytes) -> Doc:
+    return orjson.loads(doc) if isinstance(doc, bytes) else doc
+
+
+def iter_jsonl(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
+    """One annotation a line, each with ``article_title``."""
+    annotations, article_docs = snapshot(store, flt)
+    titles = _titles(article_docs)
+    for start in range(0, len(annotations), CHUNK):
+        lines = []
+        for doc in annotations[start : start + CHUNK]:
+            doc = _parsed(doc)
+            lines.append(orjson.dumps({**doc, "article_title": titles.get(doc["url"])}) + b"\n")
+        yield b"".join(lines)
+
+
+def iter_csv(store: Store, flt: AnnotationFilter, *, excel: bool = False) -> Iterator[bytes]:
+    """One row per annotation, a header row first; RFC 4180 (CRLF line ends, quotes doubled)."""
+    annotations, article_docs = snapshot(store, flt)
+    titles = _titles(article_docs)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    yield ("\ufeff" if excel else "").encode() + out.getvalue().encode("utf-8")
+    for start in range(0, len(annotations), CHUNK):
+        out.seek(0)
+        out.truncate()
+        for doc in annotations[start : start + CHUNK]:
+            doc = _parsed(doc)
+            quote, position = doc["quote"], doc["position"]
+            writer.writerow(
+                (doc["id"], doc["url"], titles.get(doc["url"], ""), doc["tag"], quote["exact"],
+                 quote["prefix"], quote["suffix"], position["start"], position["end"], doc["note"] or "",
+                 doc["annotator"], doc["created"], doc["updated"], doc["article_sha256"] or "")
+            )  # fmt: skip
+        yield out.getvalue().encode("utf-8")
+
+
+def stream(store: Store, flt: AnnotationFilter, fmt: str = "json", *, excel: bool = False) -> Iterator[bytes]:
     """The export in format ``fmt`` (one of :data:`FORMATS`), in chunks."""
-    if fmt != "json":
-        raise ValueError(f"unknown export format {fmt!r}")
-    return iter_json(store, flt)
+    if fmt == "json":
+        return iter_json(store, flt)
+    if fmt == "jsonl":
+        return iter_jsonl(store, flt)
+    if fmt == "csv":
+        return iter_csv(store, flt, excel=excel)
+    raise ValueError(f"unknown export format {fmt!r}")
 
 
-def render(store: Store, flt: AnnotationFilter, fmt: str = "json") -> bytes:
+def render(store: Store, flt: AnnotationFilter, fmt: str = "json", *, excel: bool = False) -> bytes:
     """The whole export as one bytes object (for small exports and tests)."""
-    return b"".join(stream(store, flt, fmt))
+    return b"".join(stream(store, flt, fmt, excel=excel))

@@ -188,7 +188,10 @@ class ListQuerySchema(Schema):
 
 
 class ExportQuerySchema(ListQuerySchema):
-    format = fields.Str(load_default="json", validate=validate.OneOf(["json"]))
+    format = fields.Str(load_default="json", validate=validate.OneOf(["json", "jsonl", "csv"]))
+    excel = fields.Bool(
+        load_default=False, metadata={"description": "csv: a byte order mark first, for Excel"}
+    )
 
 
 class PageQuerySchema(Schema):

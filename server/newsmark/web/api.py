@@ -103,12 +103,11 @@ bp.add_url_rule("/articles/<path:key>", view_func=get_article, methods=["GET"])
 @bp.get("/export")
 def export_annotations() -> Response:
     args = query(_export)
-    chunks = export.stream(service().store, _filter(args), args["format"])
+    fmt = args["format"]
+    chunks = export.stream(service().store, _filter(args), fmt, excel=args["excel"])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    response = Response(chunks, mimetype="application/json")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="newsmark-export-{stamp}.{args["format"]}"'
-    )
+    response = Response(chunks, content_type=export.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="newsmark-export-{stamp}.{fmt}"'
     return response
 
 
