@@ -17,7 +17,7 @@ SCHEMA_VERSION = 1
 TAGS: tuple[str, ...] = ("actor", "claim", "figure")
 
 #: Export formats (see export.py).
-EXPORT_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
+EXPORT_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv", "w3c")
 
 #: Article hosts accepted by default; the ``article_hosts`` setting replaces this.
 DEFAULT_ARTICLE_HOSTS: tuple[str, ...] = ("lite.cnn.com",)

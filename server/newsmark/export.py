@@ -4,6 +4,10 @@
   valid against ``schemas/export.schema.json``. Articles carry every version's
   text, so offsets can be checked against the text they were made on.
 - ``jsonl``: one annotation a line, with its article's title (``article_title``).
+- ``w3c``: the W3C Web Annotation Data Model in JSON-LD: an ``AnnotationCollection``
+  whose ``first`` page embeds its ``next`` page, and so on (one document), each
+  annotation with a tagging body, a commenting body for a note, and a target with
+  a TextQuoteSelector, a TextPositionSelector and the version's ``TimeState``.
 - ``csv``: one row per annotation (:data:`CSV_COLUMNS`), RFC 4180 quoting, UTF-8;
   with ``excel=True`` a byte order mark first, so Excel reads non-ASCII right.
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +32,12 @@ from .storage import dumps_docs
 from .store import AnnotationFilter, Doc, Store
 
 FORMATS = contract.EXPORT_FORMATS
-MEDIA_TYPES = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+MEDIA_TYPES = {
+    "json": "application/json",
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "w3c": 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
+}
 CSV_COLUMNS = (
     "id", "url", "article_title", "tag", "exact", "prefix", "suffix", "start", "end",
     "note", "annotator", "created", "updated", "article_version",
@@ -108,6 +118,64 @@ def iter_csv(store: Store, flt: AnnotationFilter, *, excel: bool = False) -> Ite
         yield out.getvalue().encode("utf-8")
 
 
+W3C_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+W3C_PAGE = 1000  # annotations per AnnotationPage
+
+
+def w3c_annotation(doc: Doc, version_dates: dict[str, str]) -> dict[str, Any]:
+    """One annotation in the W3C Web Annotation Data Model."""
+    body: list[dict[str, Any]] = [{"type": "TextualBody", "purpose": "tagging", "value": doc["tag"]}]
+    note = doc["note"]
+    if note:
+        body.append({"type": "TextualBody", "purpose": "commenting", "value": note, "format": "text/plain"})
+    target: dict[str, Any] = {
+        "type": "SpecificResource",
+        "source": doc["url"],
+        "selector": [
+            {"type": "TextQuoteSelector", **doc["quote"]},
+            {"type": "TextPositionSelector", **doc["position"]},
+        ],
+    }
+    sha = doc["article_sha256"]
+    if sha and sha in version_dates:
+        # The version of the article the offsets refer to: the text as first seen then.
+        target["state"] = {"type": "TimeState", "sourceDate": version_dates[sha]}
+    return {
+        "@context": W3C_CONTEXT,
+        "id": f"urn:uuid:{doc['id']}",
+        "type": "Annotation",
+        "motivation": ["classifying", "commenting"] if note else "classifying",
+        "creator": {"type": "Person", "name": doc["annotator"]},
+        "created": doc["created"],
+        "modified": doc["updated"],
+        "body": body,
+        "target": target,
+    }
+
+
+def iter_w3c(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
+    """An AnnotationCollection; its pages are chained by ``next``, each embedded in the one before."""
+    annotations, article_docs = snapshot(store, flt)
+    dates = {v["sha256"]: v["first_seen"] for a in article_docs for v in a["versions"]}
+    collection = f"tag:newsmark,2024:export/{uuid.uuid4()}"
+    pages = max(1, -(-len(annotations) // W3C_PAGE))
+    head = {
+        "@context": W3C_CONTEXT,
+        "id": collection,
+        "type": "AnnotationCollection",
+        "label": f"newsmark export {contract.utc_now()}",
+        "total": len(annotations),
+    }
+    yield orjson.dumps(head)[:-1] + b',"first":'
+    for n in range(pages):
+        items = [w3c_annotation(_parsed(d), dates) for d in annotations[n * W3C_PAGE : (n + 1) * W3C_PAGE]]
+        page = {"id": f"{collection}/page/{n + 1}", "type": "AnnotationPage", "partOf": collection,
+                "startIndex": n * W3C_PAGE, "items": items}  # fmt: skip
+        opened = orjson.dumps(page)[:-1]
+        yield opened + (b',"next":' if n + 1 < pages else b"}")
+    yield b"}" * (pages - 1) + b"}"
+
+
 def stream(store: Store, flt: AnnotationFilter, fmt: str = "json", *, excel: bool = False) -> Iterator[bytes]:
     """The export in format ``fmt`` (one of :data:`FORMATS`), in chunks."""
     if fmt == "json":
@@ -116,6 +184,8 @@ def stream(store: Store, flt: AnnotationFilter, fmt: str = "json", *, excel: boo
         return iter_jsonl(store, flt)
     if fmt == "csv":
         return iter_csv(store, flt, excel=excel)
+    if fmt == "w3c":
+        return iter_w3c(store, flt)
     raise ValueError(f"unknown export format {fmt!r}")
 
 

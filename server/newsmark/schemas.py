@@ -188,10 +188,8 @@ class ListQuerySchema(Schema):
 
 
 class ExportQuerySchema(ListQuerySchema):
-    format = fields.Str(load_default="json", validate=validate.OneOf(["json", "jsonl", "csv"]))
-    excel = fields.Bool(
-        load_default=False, metadata={"description": "csv: a byte order mark first, for Excel"}
-    )
+    format = fields.Str(load_default="json", validate=validate.OneOf(contract.EXPORT_FORMATS))
+    excel = fields.Bool(load_default=False, metadata={"description": "csv: a byte order mark first (Excel)"})
 
 
 class PageQuerySchema(Schema):

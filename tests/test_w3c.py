@@ -1,0 +1,132 @@
+"""The W3C export meets every MUST of the Web Annotation Data Model that it relies on.
+
+Each check names the requirement (https://www.w3.org/TR/annotation-model/, sections in brackets).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from helpers import body
+from newsmark import annotations, export
+from newsmark.annotations import Rules
+from newsmark.schemas import AnnotationCreateSchema
+from newsmark.store import AnnotationFilter, Store
+
+CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+UTC_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+MOTIVATIONS = {
+    "assessing", "bookmarking", "classifying", "commenting", "describing", "editing",
+    "highlighting", "identifying", "linking", "moderating", "questioning", "replying", "tagging",
+}  # fmt: skip
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def check_annotation(a: dict) -> None:
+    assert CONTEXT in as_list(a["@context"])  # [3.1] @context MUST include the anno context
+    assert isinstance(a["id"], str) and IRI.match(a["id"])  # [3.1] exactly 1 IRI id
+    assert "Annotation" in as_list(a["type"])  # [3.1] type MUST include Annotation
+    assert as_list(a["target"])  # [3.1] 1 or more targets
+    for m in as_list(a["motivation"]):
+        assert m in MOTIVATIONS  # [3.4] motivation values from the Motivation list
+    for b in as_list(a["body"]):
+        assert b["type"] == "TextualBody" and isinstance(b["value"], str)  # [3.2.4] exactly 1 value
+        assert b["purpose"] in MOTIVATIONS  # [3.3.5] purpose is a Motivation
+    for key in ("created", "modified"):
+        assert isinstance(a[key], str) and UTC_DATETIME.match(a[key])  # [3.3.1] xsd:dateTime, UTC
+    assert isinstance(a["creator"], dict) and a["creator"]["name"]  # [3.3.1] an Agent
+    for t in as_list(a["target"]):
+        assert t["type"] == "SpecificResource" and IRI.match(t["source"])  # [4] exactly 1 source
+        types = {s["type"]: s for s in as_list(t["selector"])}
+        quote, position = types["TextQuoteSelector"], types["TextPositionSelector"]
+        assert isinstance(quote["exact"], str) and quote["exact"]  # [4.2.4] exactly 1 exact
+        assert all(isinstance(quote.get(k, ""), str) for k in ("prefix", "suffix"))  # at most 1 each
+        for k in ("start", "end"):  # [4.2.5] exactly 1 start and end, non-negative integers
+            assert isinstance(position[k], int) and position[k] >= 0
+        assert position["start"] <= position["end"]
+        if "state" in t:  # [4.3.1] a Time State has exactly 1 sourceDate, xsd:dateTime in UTC
+            assert t["state"]["type"] == "TimeState" and UTC_DATETIME.match(t["state"]["sourceDate"])
+
+
+def pages_of(collection: dict) -> list[dict]:
+    pages, page = [], collection.get("first")
+    while page is not None:
+        pages.append(page)
+        page = page.get("next")
+    return pages
+
+
+def check_collection(doc: dict, total: int) -> list[dict]:
+    assert CONTEXT in as_list(doc["@context"])  # [5.1] @context
+    assert IRI.match(doc["id"]) and "AnnotationCollection" in as_list(doc["type"])  # [5.1] IRI id, type
+    assert doc["total"] == total
+    if total:
+        assert doc["first"]  # [5.1] MUST link to the first page when it has annotations
+    pages = pages_of(doc)
+    items = []
+    for n, page in enumerate(pages):
+        assert IRI.match(page["id"]) and "AnnotationPage" in as_list(page["type"])  # [5.2] IRI id, type
+        assert isinstance(page["items"], list)  # [5.2] MUST have items
+        assert ("next" in page) == (n < len(pages) - 1)  # [5.2] next, unless the last page
+        assert page["partOf"] == doc["id"] and page["startIndex"] == len(items)
+        items += page["items"]
+    assert len({p["id"] for p in pages}) == len(pages)
+    return items
+
+
+@pytest.fixture
+def coded(data_dir):
+    made = []
+    with Store(data_dir) as store:
+        for n, exact in enumerate(
+            ["Joe Biden", "85 targets", "Lloyd Austin", "30 minutes", "Iraq and Syria"]
+        ):
+            data = body(
+                exact, tag=("actor", "figure", "claim")[n % 3], note='a "note", 😀' if n % 2 else None
+            )
+            made.append(annotations.create(store, AnnotationCreateSchema().load(data), Rules())[0])
+    return made
+
+
+@pytest.mark.parametrize("page_size", [1000, 2], ids=["one-page", "chained-pages"])
+def test_w3c_export_meets_the_musts(data_dir, coded, monkeypatch, page_size):
+    monkeypatch.setattr(export, "W3C_PAGE", page_size)
+    with Store(data_dir) as store:
+        doc = json.loads(export.render(store, AnnotationFilter(), "w3c"))
+    items = check_collection(doc, len(coded))
+    assert len(items) == len(coded)
+    for item, stored in zip(items, coded, strict=True):
+        check_annotation(item)
+        # The same coding as newsmark's own export.
+        assert item["id"] == f"urn:uuid:{stored['id']}"
+        tags = [b["value"] for b in item["body"] if b["purpose"] == "tagging"]
+        notes = [b["value"] for b in item["body"] if b["purpose"] == "commenting"]
+        assert tags == [stored["tag"]] and notes == ([stored["note"]] if stored["note"] else [])
+        selectors = {s["type"]: s for s in item["target"]["selector"]}
+        assert selectors["TextQuoteSelector"]["exact"] == stored["quote"]["exact"]
+        assert (selectors["TextPositionSelector"]["start"], selectors["TextPositionSelector"]["end"]) == (
+            stored["position"]["start"],
+            stored["position"]["end"],
+        )
+        assert item["target"]["source"] == stored["url"] and item["target"]["state"]["type"] == "TimeState"
+
+
+def test_empty_collection_and_the_api(client):
+    r = client.get("/api/export?format=w3c")
+    assert r.status_code == 200 and r.content_type.startswith("application/ld+json")
+    doc = r.get_json(force=True)
+    assert check_collection(doc, 0) == []
+
+
+def test_the_checks_catch_a_broken_annotation():
+    """The checker fails on a violation (so the test above can fail)."""
+    broken = {"@context": CONTEXT, "id": "not an iri", "type": "Annotation", "target": {}}
+    with pytest.raises((AssertionError, KeyError)):
+        check_annotation(broken)
