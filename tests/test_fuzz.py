@@ -119,7 +119,7 @@ def test_patch_never_500(value, field):
 @FUZZ
 @given(
     params=st.dictionaries(
-        st.sampled_from(["url", "tag", "annotator", "q", "limit", "cursor", "format", "zz"]),
+        st.sampled_from(["url", "tag", "annotator", "q", "limit", "cursor", "format", "excel", "zz"]),
         st.text(max_size=30),
         max_size=4,
     ),
@@ -137,3 +137,19 @@ def test_article_lookup_never_500(key, version):
     query = {"version": version} if version is not None else {}
     r = client.get("/api/articles/" + key.replace("?", "%3F").replace("#", "%23"), query_string=query)
     assert r.status_code < 500
+
+
+SNAPSHOT = {**GOOD["article"], "url": GOOD["url"]}
+
+
+@FUZZ
+@given(field=st.sampled_from([*SNAPSHOT, "extra", None]), value=json_values)
+def test_article_snapshot_never_500(field, value):
+    store, client = shared()
+    before = len(store.all_articles())
+    data = value if field is None else {**SNAPSHOT, field: value}
+    r = post_json(client, "/api/articles", data)
+    assert r.status_code < 500, r.get_data(as_text=True)
+    if r.status_code >= 400:
+        validate(r.get_json(), "error")
+        assert len(store.all_articles()) == before
