@@ -21,7 +21,18 @@
   let selection = null; // {start, end} of the selection the tag bar is for
 
   const send = (message) => api.runtime.sendMessage(message);
-  const currentText = () => dom.readText(article); // re-read: highlighting splits text nodes
+  // The article text mapped onto the page's text nodes. Kept between selections (it is
+  // read on every mouseup), and dropped whenever highlighting splits or joins text nodes.
+  let textMap = null;
+  const currentText = () => (textMap ??= dom.readText(article));
+  const highlight = (map, items) => {
+    hl.highlight(map, items);
+    textMap = null;
+  };
+  const unhighlight = (id) => {
+    hl.unhighlight(document, id);
+    textMap = null;
+  };
 
   // -- small UI pieces, built with textContent only (page text is never HTML) --
 
@@ -150,7 +161,7 @@
       article: snapshotOf(map),
     };
     // Shown at once, as pending until the service has it.
-    hl.highlight(map, [{ id: annotation.id, tag, start: offsets.start, end: offsets.end, pending: true }]);
+    highlight(map, [{ id: annotation.id, tag, start: offsets.start, end: offsets.end, pending: true }]);
     document.getSelection()?.removeAllRanges();
     known.set(annotation.id, { ...annotation, created: new Date().toISOString() });
     pending.add(annotation.id);
@@ -173,7 +184,7 @@
   }
 
   function refused(id, answer) {
-    hl.unhighlight(document, id);
+    unhighlight(id);
     known.delete(id);
     pending.delete(id);
     updateCounts();
@@ -263,7 +274,7 @@
       hint(`Not deleted: ${answer?.message ?? "the newsmark service refused it."}`);
       return;
     }
-    hl.unhighlight(document, id);
+    unhighlight(id);
     known.delete(id);
     pending.delete(id);
     closePopover();
@@ -320,7 +331,7 @@
       if (queuedHere) pending.add(a.id);
       placed.push({ id: a.id, tag: a.tag, start: found.start, end: found.end, pending: queuedHere });
     }
-    hl.highlight(first, placed);
+    highlight(first, placed);
     // The article changed since it was coded: let the service keep this version too.
     if (stored.length > 0 && !stored.some((a) => a.article_sha256 === version)) {
       const snapshot = { url: pageUrl, ...snapshotOf(first) };
