@@ -148,6 +148,14 @@ class ServerProcess:
     def token(self) -> str:
         return (self.data_dir / "token").read_text().strip()
 
+    @property
+    def viewer_link(self) -> str:
+        """The sign-in link ``serve`` printed for the viewer."""
+        for line in self.output:
+            if line.startswith("viewer: open "):
+                return line.removeprefix("viewer: open ").strip()
+        raise AssertionError("serve printed no viewer link: " + "".join(self.output))
+
     def session(self) -> requests.Session:
         s = requests.Session()
         s.headers["Authorization"] = f"Bearer {self.token}"

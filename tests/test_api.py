@@ -247,7 +247,7 @@ def test_openapi_document_comes_from_the_marshmallow_schemas(client):
     assert schemas["AnnotationCreate"]["properties"]["quote"]
     assert {"/api/annotations", "/api/annotations/{id}", "/api/articles", "/api/export"} <= set(spec["paths"])
     params = {p["name"] for p in spec["paths"]["/api/annotations"]["get"]["parameters"]}
-    assert params == {"url", "tag", "annotator", "q", "limit", "cursor"}
+    assert params == {"url", "tag", "annotator", "q", "since", "until", "limit", "cursor"}
 
 
 def test_post_article_snapshot_keeps_a_new_version(client):

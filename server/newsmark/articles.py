@@ -183,6 +183,35 @@ def export_form(store: Store, article: Doc) -> dict[str, Any]:
     }
 
 
+def find_url(store: Store, key: str) -> str:
+    """The URL of the article ``key`` names (its id or its URL): stored, or only coded.
+
+    Annotations can exist without the article's text (imported from a W3C file,
+    say), so an article is also found through the URLs annotations were made on.
+
+    :raise NotFound: if no article and no annotation has that id or URL.
+    """
+    try:
+        wanted = str(uuid.UUID(key))
+    except ValueError:
+        wanted = None
+    if wanted is not None:
+        article = store.get_article(article_id=wanted)
+        if article is not None:
+            return article["url"]
+        for url in store.annotation_urls():
+            if contract.article_id(url) == wanted:
+                return url
+        raise NotFound(f"No article {key!r}.")
+    try:
+        url = contract.normalize_url(_restore_slashes(key))
+    except contract.UrlError:
+        raise NotFound(f"No article {key!r}: give an article id or its URL.") from None
+    if store.get_article(url=url) is None and url not in store.annotation_urls():
+        raise NotFound(f"No article {key!r}.")
+    return url
+
+
 def _find_article(store: Store, key: str) -> Doc:
     try:
         article = store.get_article(article_id=str(uuid.UUID(key)))

@@ -16,6 +16,10 @@ SCHEMA_VERSION = 1
 #: The coding scheme of content analysis: who acts, what is asserted, which numbers are given.
 TAGS: tuple[str, ...] = ("actor", "claim", "figure")
 
+#: The viewer's orders for the annotation table (the first is the default) and its page sizes.
+SORTS: tuple[str, ...] = ("newest", "oldest", "article", "tag", "coder")
+PER_PAGE: tuple[int, ...] = (25, 50, 100, 200)
+
 #: Export formats (see export.py).
 EXPORT_FORMATS: tuple[str, ...] = ("json", "jsonl", "csv", "w3c")
 

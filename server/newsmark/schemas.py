@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from . import contract
 
@@ -176,15 +176,41 @@ class AnnotationSchema(Schema):
     schema_version = fields.Int(required=True, validate=validate.Equal(contract.SCHEMA_VERSION))
 
 
-class ListQuerySchema(Schema):
-    """The query string of ``GET /api/annotations`` and ``GET /api/export``."""
+class FilterQuerySchema(Schema):
+    """Which annotations: the filters shared by the list, the export and the viewer."""
 
     url = ArticleUrl()
     tag = fields.Str(validate=validate.OneOf(contract.TAGS))
     annotator = fields.Str(validate=validate.Length(max=contract.MAX_ANNOTATOR))
     q = fields.Str(validate=validate.Length(max=contract.MAX_EXACT))
+    since = fields.Date(metadata={"description": "created on this UTC day (YYYY-MM-DD) or later"})
+    until = fields.Date(metadata={"description": "created on this UTC day (YYYY-MM-DD) or earlier"})
+
+    @validates_schema(skip_on_field_errors=True)
+    def _range_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "since" in data and "until" in data and data["since"] > data["until"]:
+            raise ValidationError("must not be before since.", "until")
+
+
+class ListQuerySchema(FilterQuerySchema):
+    """The query string of ``GET /api/annotations`` and ``GET /api/export``."""
+
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
     cursor = fields.Str(validate=validate.Regexp(r"^[0-9]{1,18}$", error="Not a valid cursor."))
+
+
+class ViewerQuerySchema(FilterQuerySchema):
+    """The viewer's annotation table and charts: the filters, an order and a page.
+
+    Other parameters are ignored (a page address may carry anything), unlike the API's.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    sort = fields.Str(load_default=contract.SORTS[0], validate=validate.OneOf(contract.SORTS))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=10**9))
+    per = fields.Int(load_default=contract.PER_PAGE[1], validate=validate.OneOf(contract.PER_PAGE))
 
 
 class ExportQuerySchema(ListQuerySchema):

@@ -81,6 +81,8 @@ def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stder
         )
         print(f"newsmark {__version__} serving at {url}", file=out)
         print(f"data folder: {settings.data_dir}", file=out)
+        # As Jupyter does: the link signs the browser in (and keeps the token out of its address bar).
+        print(f"viewer: open {url.rstrip('/')}/?token={token}", file=out)
         print(
             "API token: run 'newsmark token' (send it as 'Authorization: Bearer <token>')",
             file=out,

@@ -59,6 +59,8 @@ class AnnotationFilter:
     tag: str | None = None
     annotator: str | None = None
     q: str | None = None  # case-insensitive, in the quote and the note
+    since: str | None = None  # "YYYY-MM-DD": created on that UTC day or later
+    until: str | None = None  # "YYYY-MM-DD": created on that UTC day or earlier
 
     def matches(self, doc: Doc) -> bool:
         if self.url is not None and doc["url"] != self.url:
@@ -66,6 +68,11 @@ class AnnotationFilter:
         if self.tag is not None and doc["tag"] != self.tag:
             return False
         if self.annotator is not None and doc["annotator"] != self.annotator:
+            return False
+        # Timestamps are ISO 8601 UTC ("2024-02-03T08:43:00.000Z"): the day is their first 10 characters.
+        if self.since is not None and doc["created"][:10] < self.since:
+            return False
+        if self.until is not None and doc["created"][:10] > self.until:
             return False
         if self.q:
             needle = self.q.casefold()
@@ -262,12 +269,25 @@ class Store:
                 return table.raw_values() if isinstance(table, LazyDocs) else list(table.values())
             return [doc for _, doc in self._candidates(flt) if flt.matches(doc)]
 
+    def select_annotations(self, flt: AnnotationFilter) -> list[tuple[int, Doc]]:
+        """(doc id, stored document) of every matching annotation, in stored order, each parsed.
+
+        For views that sort, count or chart (the viewer): read, never change.
+        """
+        with self.reading():
+            return [(int(key), doc) for key, doc in self._candidates(flt) if flt.matches(doc)]
+
     def _candidates(self, flt: AnnotationFilter) -> Iterable[tuple[str, Doc]]:
         """(key, document) pairs that may match, in stored order; keys are doc ids as strings."""
         if flt.url is not None:
             found = sorted(self.annotations.lookup("url", flt.url), key=lambda item: item[0])
             return [(str(doc_id), doc) for doc_id, doc in found]
         return self.annotations._read_table().items()
+
+    def annotation_urls(self) -> dict[str, int]:
+        """Each URL annotations were made on, with their number (from the index: nothing parsed)."""
+        with self.reading():
+            return self.annotations.values_of("url")
 
     def tag_counts(self, url: str) -> dict[str, int]:
         with self.reading():

@@ -1,4 +1,4 @@
-"""The Flask application: JSON API over the store, behind the security checks."""
+"""The Flask application: the JSON API and the viewer over the store, behind the security checks."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class Service:
 
 def create_app(settings: Settings, store: Store, token: str) -> Flask:
     """Build the app for an open store. The caller owns the store and closes it."""
-    from . import api, errors, jsonio, openapi, security
+    from . import api, errors, jsonio, openapi, security, viewer
 
     app = Flask("newsmark")
     app.config["MAX_CONTENT_LENGTH"] = contract.MAX_BODY_BYTES
@@ -35,6 +35,7 @@ def create_app(settings: Settings, store: Store, token: str) -> Flask:
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(viewer.bp)
     return app
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, jsonify
 
 from .. import __version__, annotations, articles, export
+from ..browse import filter_from_query
 from ..schemas import (
     AnnotationCreateSchema,
     AnnotationPatchSchema,
@@ -16,7 +17,6 @@ from ..schemas import (
     PageQuerySchema,
     VersionQuerySchema,
 )
-from ..store import AnnotationFilter
 from . import service
 from .jsonio import json_body, query
 
@@ -55,7 +55,9 @@ def create_annotation() -> tuple[Response, int]:
 @bp.get("/annotations")
 def list_annotations() -> Response:
     args = query(_list)
-    return jsonify(annotations.page(service().store, _filter(args), args["limit"], args.get("cursor")))
+    return jsonify(
+        annotations.page(service().store, filter_from_query(args), args["limit"], args.get("cursor"))
+    )
 
 
 @bp.get("/annotations/<annotation_id>")
@@ -104,14 +106,8 @@ bp.add_url_rule("/articles/<path:key>", view_func=get_article, methods=["GET"])
 def export_annotations() -> Response:
     args = query(_export)
     fmt = args["format"]
-    chunks = export.stream(service().store, _filter(args), fmt, excel=args["excel"])
+    chunks = export.stream(service().store, filter_from_query(args), fmt, excel=args["excel"])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     response = Response(chunks, content_type=export.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="newsmark-export-{stamp}.{fmt}"'
     return response
-
-
-def _filter(args: dict) -> AnnotationFilter:
-    return AnnotationFilter(
-        url=args.get("url"), tag=args.get("tag"), annotator=args.get("annotator"), q=args.get("q")
-    )

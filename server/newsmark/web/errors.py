@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from .. import errors as domain
 from ..schemas import flatten_errors
 from ..storage import DamagedDocument
+from . import session
+from .security import SignInRequired
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +36,37 @@ _DOMAIN_STATUS = {
 
 def error_response(
     status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
-) -> tuple[Response, int]:
+) -> tuple[Response | str, int]:
+    """The error as JSON for the API, as a page for the viewer (a person reads it)."""
+    if _for_a_person():
+        if status == 401:
+            return render_template("signin.html", problem=None, target=_here()), 401
+        return render_template("error.html", status=status, message=message, fields=fields or {}), status
     return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
 
 
+def _for_a_person() -> bool:
+    return not request.path.startswith("/api/") and request.path != "/api"
+
+
+def _here() -> str:
+    return session.clean_target() if request.method == "GET" else "/"
+
+
 def init_app(app: Flask) -> None:
+    @app.errorhandler(SignInRequired)
+    def sign_in_first(exc: SignInRequired) -> tuple[str, int]:
+        return render_template("signin.html", problem=exc.problem, target=_here()), 401
+
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Response, int]:
+    def http_error(exc: HTTPException) -> tuple[Response | str, int]:
         status = exc.code or 500
         response, status = error_response(
             status, _HTTP_CODES.get(status, "error"), exc.description or exc.name
         )
-        if status == 401:
+        if status == 401 and isinstance(response, Response):
             response.headers["WWW-Authenticate"] = 'Bearer realm="newsmark"'
-        if status == 405 and exc.get_headers():
+        if status == 405 and exc.get_headers() and isinstance(response, Response):
             response.headers.update(dict(exc.get_headers()))
             response.headers["Content-Type"] = "application/json"
         return response, status

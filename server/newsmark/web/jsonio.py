@@ -51,12 +51,18 @@ def json_body() -> dict[str, Any]:
     return body
 
 
-def query(schema: Schema) -> dict[str, Any]:
+def query(schema: Schema, *, drop_empty: bool = False) -> dict[str, Any]:
     """The query string loaded by ``schema``; a parameter given twice is refused.
+
+    ``drop_empty``: treat ``name=`` as if the parameter were not there (an HTML form
+    sends its empty fields).
 
     :raise Invalid: naming each bad parameter.
     """
     repeated = {k: ["Give this parameter once."] for k, v in request.args.lists() if len(v) > 1}
     if repeated:
         raise Invalid("A query parameter was given more than once.", repeated)
-    return schema.load(request.args.to_dict())
+    args = request.args.to_dict()
+    if drop_empty:
+        args = {k: v for k, v in args.items() if v != ""}
+    return schema.load(args)

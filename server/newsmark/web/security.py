@@ -4,10 +4,14 @@ hostile until it passes, in this order:
 1. ``Host`` is a loopback name (or a configured one): defeats DNS rebinding, where
    a page makes its own host name resolve to 127.0.0.1.
 2. ``Authorization: Bearer <token>`` matches the folder's token (compared in
-   constant time); only ``/api/health`` and CORS preflights go without.
+   constant time); only ``/api/health``, CORS preflights, the viewer's sign-in
+   and its static files go without. The viewer's pages instead need its session
+   cookie (see :mod:`.session`); a request made with that cookie that changes
+   data must also carry the CSRF token and come from the viewer's origin.
 3. CORS answers only extension origins, never ``*``, so no page can read a reply.
 4. Bodies must be ``application/json`` (checked where bodies are read), which a
    cross-site form or a text/plain "simple request" cannot send.
+5. Every answer forbids inline script, framing and sniffing (:data:`SECURITY_HEADERS`).
 
 The model is Jupyter's: loopback, a token, Host and Origin checks.
 """
@@ -17,11 +21,12 @@ from __future__ import annotations
 import hmac
 import re
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_cors import CORS
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from ..settings import Settings
+from . import session
 
 #: Chromium extension ids are 32 letters a-p; Firefox gives each install a UUID.
 EXTENSION_ORIGINS = [
@@ -29,7 +34,26 @@ EXTENSION_ORIGINS = [
     re.compile(r"^moz-extension://[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
 ]
 
-OPEN_ENDPOINTS = {"api.health"}
+OPEN_ENDPOINTS = {"api.health", "viewer.static", "viewer.signin"}
+
+SECURITY_HEADERS = {
+    # No inline script or style, nothing from elsewhere: user text on a page can never run.
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",  # a page's address may hold the sign-in token
+}
+
+
+class SignInRequired(Unauthorized):
+    """A viewer page was asked for without the session cookie: show the sign-in page."""
+
+    def __init__(self, problem: str | None = None) -> None:
+        super().__init__(problem or "Sign in to the viewer first.")
+        self.problem = problem
 
 
 def host_name(host_header: str) -> str:
@@ -45,7 +69,7 @@ def init_app(app: Flask, settings: Settings, token: str) -> None:
     expected = token.encode()
 
     @app.before_request
-    def check_request() -> None:
+    def check_request() -> Response | None:
         name = host_name(request.headers.get("Host", ""))
         if name not in allowed_hosts:
             raise Forbidden(
@@ -53,14 +77,28 @@ def init_app(app: Flask, settings: Settings, token: str) -> None:
                 "(or add the name to NEWSMARK_ALLOWED_HOSTS)."
             )
         if request.method == "OPTIONS" or request.endpoint in OPEN_ENDPOINTS:
-            return
+            return None
+        if request.blueprint == "viewer":
+            return check_viewer(token)
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-            raise Unauthorized(
-                "Missing or wrong API token. Send 'Authorization: Bearer <token>'; "
-                "'newsmark token' prints it."
-            )
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
+            return None
+        if session.signed_in(token):  # the viewer's own page calling the API
+            if request.method not in session.SAFE_METHODS:
+                session.check_csrf(token)
+            return None
+        raise Unauthorized(
+            "Missing or wrong API token. Send 'Authorization: Bearer <token>'; 'newsmark token' prints it."
+        )
+
+    @app.after_request
+    def add_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
     CORS(
         app,
@@ -71,3 +109,19 @@ def init_app(app: Flask, settings: Settings, token: str) -> None:
         max_age=600,
         vary_header=True,
     )
+
+
+def check_viewer(token: str) -> Response | None:
+    """A viewer page: sign in by a ``?token=`` link, else the session cookie is needed.
+
+    :raise SignInRequired: without a valid cookie (or with a wrong token in the link).
+    """
+    if "token" in request.args:
+        if session.token_matches(request.args.get("token", ""), token):
+            return session.sign_in(token, session.clean_target())
+        raise SignInRequired("That token is not this service's token.")
+    if not session.signed_in(token):
+        raise SignInRequired()
+    if request.method not in session.SAFE_METHODS:
+        session.check_csrf(token)
+    return None

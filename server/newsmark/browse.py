@@ -1,0 +1,231 @@
+"""What the viewer shows: annotations filtered, sorted and paged, with counts and figures.
+
+Every view here reads the matching annotations once (the store parses a
+document the first time it is read, so the first view of a large store takes
+longest) and sorts and counts in memory; a page holds ``per_page`` of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from . import articles, contract
+from .store import AnnotationFilter, Doc, Store
+
+#: Beyond this many days, the chart over time counts per month: a bar a day would be too thin to see.
+MAX_DAYS = 400
+#: Articles and coders shown by name in a chart; the rest are summed up in one bar.
+CHART_TOP = 15
+
+
+def filter_from_query(args: dict[str, Any]) -> AnnotationFilter:
+    """The filter a query loaded by :class:`newsmark.schemas.ListQuerySchema` describes."""
+    since, until = args.get("since"), args.get("until")
+    return AnnotationFilter(
+        url=args.get("url"),
+        tag=args.get("tag"),
+        annotator=args.get("annotator"),
+        q=args.get("q"),
+        since=since.isoformat() if since else None,
+        until=until.isoformat() if until else None,
+    )
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the annotations table."""
+
+    items: list[Doc]
+    total: int
+    counts: dict[str, int]  # per tag, for the whole filter
+    page: int
+    pages: int
+    per_page: int
+    titles: dict[str, str] = field(default_factory=dict)  # article URL -> title
+    article_ids: dict[str, str] = field(default_factory=dict)  # article URL -> article id
+
+
+def listing(
+    store: Store, flt: AnnotationFilter, *, sort: str = "newest", page: int = 1, per_page: int = 50
+) -> Listing:
+    """Page ``page`` (1 is the first; past the end shows the last) of the matching annotations."""
+    rows = [doc for _, doc in store.select_annotations(flt)]
+    counts = Counter(doc["tag"] for doc in rows)
+    titles = article_titles(store)
+    rows.sort(key=_sort_key(sort, titles), reverse=sort == "newest")
+    pages = max(1, math.ceil(len(rows) / per_page))
+    page = min(max(page, 1), pages)
+    items = rows[(page - 1) * per_page : page * per_page]
+    return Listing(
+        items=items,
+        total=len(rows),
+        counts={tag: counts.get(tag, 0) for tag in contract.TAGS},
+        page=page,
+        pages=pages,
+        per_page=per_page,
+        titles=titles,
+        article_ids={doc["url"]: contract.article_id(doc["url"]) for doc in items},
+    )
+
+
+def _sort_key(sort: str, titles: dict[str, str]) -> Any:
+    # Ties keep a fixed order (time, then id), so a page never shifts between two views.
+    if sort == "article":
+        return lambda d: (
+            (titles.get(d["url"]) or d["url"]).casefold(),
+            d["url"],
+            d["position"]["start"],
+            d["id"],
+        )
+    if sort == "tag":
+        return lambda d: (contract.TAGS.index(d["tag"]), d["created"], d["id"])
+    if sort == "coder":
+        return lambda d: (d["annotator"].casefold(), d["created"], d["id"])
+    return lambda d: (d["created"], d["id"])  # newest (reversed) and oldest
+
+
+def article_titles(store: Store) -> dict[str, str]:
+    """Each stored article's URL and title (the latest version's)."""
+    return {a["url"]: a["title"] for a in store.all_articles()}
+
+
+def coders(store: Store) -> list[str]:
+    """Everyone who has coded, for the filter's choices."""
+    return sorted(store.stats()["by_annotator"], key=str.casefold)
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    id: str
+    url: str
+    title: str
+    counts: dict[str, int]  # per tag, and "total"
+    versions: int
+    last_seen: str | None  # None: coded, but its text was never stored
+
+
+def article_rows(store: Store) -> list[ArticleRow]:
+    """Every article coded or seen, most recently seen first; those with no stored text last."""
+    known = {a["url"]: a for a in store.all_articles()}
+    rows = []
+    for url in set(known) | set(store.annotation_urls()):
+        article = known.get(url)
+        rows.append(
+            ArticleRow(
+                id=contract.article_id(url),
+                url=url,
+                title=article["title"] if article else "",
+                counts=articles.counts(store, url),
+                versions=len(store.versions_of(article["id"])) if article else 0,
+                last_seen=article["last_seen"] if article else None,
+            )
+        )
+    rows.sort(key=lambda r: (r.last_seen or "", r.url), reverse=True)
+    return rows
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts for the charts: (label, count, filter to show those annotations)."""
+
+    by_tag: list[tuple[str, int, dict[str, str]]]
+    by_article: list[tuple[str, int, dict[str, str]]]
+    by_coder: list[tuple[str, int, dict[str, str]]]
+    over_time: list[tuple[str, int, dict[str, str]]]
+    per: str  # "day" or "month"
+    total: int
+
+
+def figures(store: Store, flt: AnnotationFilter) -> Figures:
+    rows = [doc for _, doc in store.select_annotations(flt)]
+    titles = article_titles(store)
+    tags = Counter(d["tag"] for d in rows)
+    urls = Counter(d["url"] for d in rows)
+    people = Counter(d["annotator"] for d in rows)
+    days = Counter(d["created"][:10] for d in rows)
+    over_time, per = _over_time(days)
+    return Figures(
+        by_tag=[(tag, tags.get(tag, 0), {"tag": tag}) for tag in contract.TAGS],
+        by_article=_top(((titles.get(u) or u, n, {"url": u}) for u, n in urls.items()), "other articles"),
+        by_coder=_top(((who, n, {"annotator": who}) for who, n in people.items()), "other coders"),
+        over_time=over_time,
+        per=per,
+        total=len(rows),
+    )
+
+
+def _top(rows: Any, rest_label: str) -> list[tuple[str, int, dict[str, str]]]:
+    ordered = sorted(rows, key=lambda r: (-r[1], r[0].casefold()))
+    shown = ordered[:CHART_TOP]
+    rest = sum(r[1] for r in ordered[CHART_TOP:])
+    if rest:
+        shown.append((f"{len(ordered) - CHART_TOP} {rest_label}", rest, {}))
+    return shown
+
+
+def _over_time(days: Counter[str]) -> tuple[list[tuple[str, int, dict[str, str]]], str]:
+    """A bar for every day from the first to the last (days with none included), or every month."""
+    if not days:
+        return [], "day"
+    first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
+    if (last - first).days < MAX_DAYS:
+        out = []
+        for n in range((last - first).days + 1):
+            day = (first + timedelta(days=n)).isoformat()
+            out.append((day, days.get(day, 0), {"since": day, "until": day}))
+        return out, "day"
+    months = Counter()
+    for day, count in days.items():
+        months[day[:7]] += count
+    out = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        key = f"{year:04d}-{month:02d}"
+        end = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).isoformat()
+        out.append((key, months.get(key, 0), {"since": f"{key}-01", "until": end}))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out, "month"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An annotation on the article page: where it sits in the shown text, if it does."""
+
+    doc: Doc
+    version: int | None  # the version it was made on (None: unknown to the store)
+    placed: bool  # highlighted in the text shown
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    id: str
+    url: str
+    article: dict[str, Any] | None  # articles.view of the version shown; None if no text is stored
+    annotations: list[Placed]  # in the order they stand in the text, those not placed last
+
+
+def article_page(store: Store, key: str, version: str | None = None) -> ArticlePage:
+    """An article with its annotations, ready to highlight.
+
+    :raise NotFound: for an article neither stored nor coded, or an unknown version.
+    """
+    url = articles.find_url(store, key)
+    docs = [doc for _, doc in store.select_annotations(AnnotationFilter(url=url))]
+    article = articles.view(store, url, version) if store.get_article(url=url) else None
+    numbers = {v["sha256"]: v["version"] for v in article["versions"]} if article else {}
+    placed = []
+    for doc in docs:
+        fits = (
+            article is not None
+            and doc["article_sha256"] == article["sha256"]
+            and article["text"][doc["position"]["start"] : doc["position"]["end"]] == doc["quote"]["exact"]
+        )
+        placed.append(Placed(doc, numbers.get(doc["article_sha256"] or ""), fits))
+    placed.sort(
+        key=lambda p: (not p.placed, p.doc["position"]["start"], p.doc["position"]["end"], p.doc["id"])
+    )
+    return ArticlePage(contract.article_id(url), url, article, placed)
