@@ -26,7 +26,7 @@ def create_app(settings: Settings, store: Store, token: str) -> Flask:
     """Build the app for an open store. The caller owns the store and closes it."""
     from . import api, errors, jsonio, openapi, security, viewer
 
-    app = Flask("newsmark")
+    app = Flask("newsmark", static_folder=None)  # the viewer blueprint serves its own
     app.config["MAX_CONTENT_LENGTH"] = contract.MAX_BODY_BYTES
     app.json = jsonio.OrjsonProvider(app)
     app.url_map.merge_slashes = False  # article URLs may sit in a path: keep their "//"

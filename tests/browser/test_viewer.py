@@ -1,0 +1,206 @@
+"""The viewer in Debian's headless Chromium against a real service: what a researcher does with it."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from helpers import ARTICLE_URL, body
+
+from .conftest import CHROMIUM, OUTPUT
+
+pytestmark = pytest.mark.browser
+
+HOSTILE_NOTE = "<img src=x onerror=alert(1)> and <script>alert(2)</script>"
+
+
+@pytest.fixture
+def chromium(playwright):
+    browser = playwright.chromium.launch(
+        headless=True, executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def seeded(service):
+    """Four annotations on the test article, by two coders, one note hostile."""
+    api = service.session()
+    made = []
+    for exact, tag, who, note in [
+        ("85 targets", "figure", "ana", "the number of targets"),
+        ("Joe Biden", "actor", "ben", None),
+        ("Lloyd Austin", "actor", "ana", HOSTILE_NOTE),
+        ("will continue at times and places of our choosing.", "claim", "ben", "a threat?"),
+    ]:
+        response = api.post(
+            f"{service.url}/api/annotations", json=body(exact, tag=tag, annotator=who, note=note)
+        )
+        assert response.status_code == 201, response.text
+        made.append(response.json())
+    return made
+
+
+class Viewer:
+    """A browser tab signed in to the viewer, recording dialogs and console errors."""
+
+    def __init__(self, chromium, service) -> None:
+        self.service = service
+        self.context = chromium.new_context(accept_downloads=True)
+        self.page = self.context.new_page()
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def rows(self) -> list[str]:
+        return self.page.locator("tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.id)")
+
+    def row(self, annotation_id: str):
+        return self.page.locator(f'tr[data-id="{annotation_id}"]')
+
+    def stored(self, annotation_id: str):
+        return self.service.session().get(f"{self.service.url}/api/annotations/{annotation_id}")
+
+
+@pytest.fixture
+def viewer(chromium, service, seeded):
+    v = Viewer(chromium, service)
+    v.page.goto(service.viewer_link)
+    yield v
+    v.context.close()
+
+
+def test_the_printed_link_signs_in_and_leaves_no_token_in_the_address(chromium, service, seeded):
+    v = Viewer(chromium, service)
+    v.page.goto(service.url + "/")
+    assert "newsmark token" in v.page.locator("main").inner_text()  # how to get in
+    assert v.rows() == []
+    v.errors.clear()  # the 401 of that page
+    v.page.goto(service.viewer_link)
+    assert v.page.url == service.url + "/"
+    assert len(v.rows()) == 4
+    [cookie] = v.context.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["value"] != service.token
+    assert v.errors == []  # nothing the Content Security Policy had to block
+    v.context.close()
+
+
+def test_filter_and_search(viewer, seeded):
+    page = viewer.page
+    page.select_option("select[name=tag]", "actor")
+    page.click("form.filters button[type=submit]")
+    assert sorted(viewer.rows()) == sorted(a["id"] for a in seeded if a["tag"] == "actor")
+    assert page.locator('[data-count="actor"] .n').inner_text() == "2"
+    page.select_option("select[name=annotator]", "ana")
+    page.click("form.filters button[type=submit]")
+    assert viewer.rows() == [seeded[2]["id"]]
+    page.click("a.clear")
+    page.fill("input[name=q]", "THREAT")  # the note of one annotation, in another case
+    page.click("form.filters button[type=submit]")
+    assert viewer.rows() == [seeded[3]["id"]]
+    assert "q=THREAT" in page.url
+
+
+def test_edit_tag_and_note_in_place(viewer, seeded):
+    target = seeded[1]
+    row = viewer.row(target["id"])
+    row.locator("select.edit-tag").select_option("claim")
+    row.locator(".status").get_by_text("tag saved: claim").wait_for()
+    assert viewer.stored(target["id"]).json()["tag"] == "claim"
+    assert viewer.page.locator('[data-count="claim"] .n').inner_text() == "2"
+    note = row.locator("textarea.edit-note")
+    note.fill("President, speaking for the US")
+    note.press("Control+Enter")
+    row.locator(".status").get_by_text("note saved").wait_for()
+    assert viewer.stored(target["id"]).json()["note"] == "President, speaking for the US"
+    viewer.page.reload()
+    assert (
+        viewer.row(target["id"]).locator("textarea.edit-note").input_value()
+        == "President, speaking for the US"
+    )
+    assert viewer.errors == []
+
+
+def test_delete_asks_first_and_can_be_undone(viewer, seeded):
+    target = seeded[0]
+    before = viewer.stored(target["id"]).json()
+    row = viewer.row(target["id"])
+    row.locator("button.delete").click()
+    row.locator("button.cancel-delete").click()  # changed my mind
+    assert viewer.stored(target["id"]).status_code == 200
+    row.locator("button.delete").click()
+    row.locator("button.confirm-delete").click()
+    row.locator(".status").get_by_text("deleted").wait_for()
+    assert viewer.stored(target["id"]).status_code == 404
+    assert viewer.page.locator("[data-total]").inner_text() == "3"
+    row.locator("button.undo").click()
+    row.locator(".status").get_by_text("restored").wait_for()
+    assert viewer.stored(target["id"]).json() == before  # the same id, times and version
+    assert viewer.page.locator("[data-total]").inner_text() == "4"
+    assert viewer.dialogs == [] and viewer.errors == []
+
+
+def test_the_article_page_highlights_the_coded_words_and_jumps_between_them(viewer, seeded):
+    page = viewer.page
+    first_row = viewer.rows()[0]
+    page.locator(f'tr[data-id="{first_row}"] td.article a').click()  # to that annotation on its article
+    page.wait_for_selector("article.text mark.current")
+    for annotation in seeded:
+        pieces = page.locator(f'article.text mark[data-ids~="{annotation["id"]}"]').all_inner_texts()
+        assert "".join(pieces) == annotation["quote"]["exact"]
+    linked = next(a for a in seeded if a["id"] == first_row)
+    assert "".join(page.locator("article.text mark.current").all_inner_texts()) == linked["quote"]["exact"]
+    ordered = sorted(seeded, key=lambda a: a["position"]["start"])
+    page.goto(page.url.split("#")[0])
+    page.keyboard.press("j")
+    assert page.url.endswith(f"#a-{ordered[0]['id']}")
+    page.click("button[data-jump='1']")
+    current = page.locator("article.text mark.current").all_inner_texts()
+    assert "".join(current) == ordered[1]["quote"]["exact"]
+    page.keyboard.press("k")
+    assert page.url.endswith(f"#a-{ordered[0]['id']}")
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "viewer-article.png"), full_page=True)
+
+
+def test_the_popup_link_by_url_opens_the_article_page(viewer, service, seeded):
+    from urllib.parse import quote
+
+    viewer.page.goto(f"{service.url}/articles/{quote(ARTICLE_URL, safe='')}")
+    assert viewer.page.locator("h1").inner_text() == "US carries out retaliatory strikes"
+    assert viewer.page.locator("article.text mark").count() >= 4
+
+
+def test_download_an_export_of_what_is_filtered(viewer, seeded):
+    page = viewer.page
+    page.select_option("select[name=annotator]", "ben")
+    page.click("form.filters button[type=submit]")
+    with page.expect_download() as info:
+        page.click('a[data-export="CSV"]')
+    frame = pd.read_csv(io.BytesIO(info.value.path().read_bytes()), keep_default_na=False)
+    assert sorted(frame["id"]) == sorted(a["id"] for a in seeded if a["annotator"] == "ben")
+    with page.expect_download() as info:
+        page.click('a[data-export="JSON"]')
+    exported = json.loads(info.value.path().read_bytes())
+    assert {a["annotator"] for a in exported["annotations"]} == {"ben"}
+
+
+def test_markup_in_a_note_shows_as_text_and_nothing_runs(viewer, service, seeded):
+    page = viewer.page
+    hostile = seeded[2]
+    assert viewer.row(hostile["id"]).locator("textarea.edit-note").input_value() == HOSTILE_NOTE
+    assert page.locator("img").count() == 0
+    page.goto(f"{service.url}/articles/{ARTICLE_URL}")
+    assert HOSTILE_NOTE in page.locator("aside").inner_text()
+    assert page.locator("img").count() == 0
+    page.goto(f"{service.url}/charts")
+    assert page.locator("svg.chart").count() == 4
+    page.wait_for_timeout(300)  # time for an injected handler to fire, were there one
+    assert viewer.dialogs == []
+    assert viewer.errors == []
