@@ -136,10 +136,10 @@ class _Problems:
         if not self.count:
             return
         listed = "" if self.count <= len(self.fields) else f" (the first {len(self.fields)} fields listed)"
-        first = next(iter(self.fields.items()))
+        path, reasons = next(iter(self.fields.items()))
         raise Invalid(
             f"The file cannot be imported: {self.count} problem(s){listed}, the first at "
-            f"{first[0]}: {first[1][0]} Nothing was imported.",
+            f"{path}: {reasons[0].rstrip('.')}. Nothing was imported.",
             self.fields,
         )
 
