@@ -386,6 +386,11 @@ BAD_W3C = [
     ("a body newsmark cannot keep", lambda d: d["first"]["items"][0]["body"].append(
         {"type": "TextualBody", "purpose": "describing", "value": "x"}) or d, "items[0].body"),
     ("no selectors", _set("first.items.0.target.selector", []), "items[0].target.selector"),
+    ("selector type a list", _set("first.items.0.target.selector.0.type", ["TextQuoteSelector"]),
+     "items[0].target.selector"),
+    ("note body without value",
+     _set("first.items.0.body.1", {"type": "TextualBody", "purpose": "commenting"}),
+     "items[0].note"),
     ("two targets", lambda d: _set("first.items.0.target", [d["first"]["items"][0]["target"]] * 2)(d),
      "items[0].target"),
     ("cached not a version IRI", _set("first.items.0.target.state.cached", "ni:///sha-256;abc"),

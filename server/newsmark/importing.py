@@ -389,7 +389,10 @@ def _map_bodies(body: Any, path: str, out: dict[str, Any], problems: _Problems) 
         return
     if "value" in tagging[0]:
         out["tag"] = tagging[0]["value"]
-    out["note"] = commenting[0].get("value") if commenting else None
+    if not commenting:
+        out["note"] = None
+    elif "value" in commenting[0]:  # else left out: the schema names the note missing
+        out["note"] = commenting[0]["value"]
 
 
 def _map_target(target: Any, path: str, out: dict[str, Any], problems: _Problems) -> None:
@@ -400,7 +403,11 @@ def _map_target(target: Any, path: str, out: dict[str, Any], problems: _Problems
     target = targets[0]
     if "source" in target:
         out["url"] = target["source"]
-    selectors = {s.get("type"): s for s in _as_list(target.get("selector")) if isinstance(s, dict)}
+    selectors = {
+        s["type"]: s
+        for s in _as_list(target.get("selector"))
+        if isinstance(s, dict) and isinstance(s.get("type"), str)
+    }
     quote, position = selectors.get("TextQuoteSelector"), selectors.get("TextPositionSelector")
     if quote is None or position is None:
         problems.add(f"{path}.selector", "must hold a TextQuoteSelector and a TextPositionSelector.")
