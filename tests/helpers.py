@@ -12,13 +12,16 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
 from newsmark.text import article_text
+
+if TYPE_CHECKING:
+    from newsmark.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_URL = "https://lite.cnn.com/2024/02/02/politics/us-strikes-iraq-syria/index.html"
@@ -37,6 +40,40 @@ SNAPSHOT = {
     "timestamp_text": "Updated: 8:43 AM EST, Sat February 3, 2024",
     "text": TEXT,
 }
+
+
+# Text whose quotes and notes hold non-ASCII, emoji, quotes, commas and newlines (and markup).
+TRICKY_PARAGRAPHS = [
+    'Le ministre a dit « oui, 12 % » – puis: "non, pas ça", a-t-il ajouté 😀.',
+    "Zweiter Absatz: Größe, Maße; 3,5 Mio. Euro.\u00a0Ende.",
+]
+TRICKY_TEXT = article_text(TRICKY_PARAGRAPHS)
+TRICKY_URL = "https://lite.cnn.com/2024/02/03/world/tricky-text"
+TRICKY_TITLE = 'Un titre, "cité"'
+TRICKY_QUOTES = ["« oui, 12 % »", '"non, pas ça"', "😀.\n\nZweiter", "3,5 Mio. Euro."]
+TRICKY_NOTES = [
+    'commas, "quotes", and\na newline',
+    "<script>alert(1)</script> & <img src=x onerror=alert(1)>",
+    None,
+    "emoji 🇺🇸 and tabs\tinside",
+]
+
+
+def code_tricky(store: Store) -> list[dict[str, Any]]:
+    """Store the tricky annotations (one per quote, tags in turn); return them as stored."""
+    from newsmark import annotations
+    from newsmark.annotations import Rules
+    from newsmark.schemas import AnnotationCreateSchema
+
+    made = []
+    for n, (exact, note) in enumerate(zip(TRICKY_QUOTES, TRICKY_NOTES, strict=True)):
+        data = body(
+            exact, text=TRICKY_TEXT, url=TRICKY_URL, tag=("actor", "claim", "figure")[n % 3], note=note
+        )
+        data["article"]["title"] = TRICKY_TITLE
+        stored, _ = annotations.create(store, AnnotationCreateSchema().load(data), Rules())
+        made.append(stored)
+    return made
 
 
 def body(

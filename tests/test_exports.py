@@ -8,40 +8,19 @@ import json
 import pandas as pd
 import pytest
 
-from helpers import body, validate
-from newsmark import annotations, export
-from newsmark.annotations import Rules
+from helpers import TRICKY_NOTES, TRICKY_TEXT, TRICKY_URL, body, code_tricky, validate
+from newsmark import export
 from newsmark.cli import main
-from newsmark.schemas import AnnotationCreateSchema
 from newsmark.store import AnnotationFilter, Store
-from newsmark.text import article_text
 
-PARAGRAPHS = [
-    'Le ministre a dit « oui, 12 % » – puis: "non, pas ça", a-t-il ajouté 😀.',
-    "Zweiter Absatz: Größe, Maße; 3,5 Mio. Euro.\u00a0Ende.",
-]
-TEXT = article_text(PARAGRAPHS)
-URL = "https://lite.cnn.com/2024/02/03/world/tricky-text"
-NOTES = [
-    'commas, "quotes", and\na newline',
-    "<script>alert(1)</script> & <img src=x onerror=alert(1)>",
-    None,
-    "emoji 🇺🇸 and tabs\tinside",
-]
+TEXT, URL, NOTES = TRICKY_TEXT, TRICKY_URL, TRICKY_NOTES
 
 
 @pytest.fixture
 def tricky(data_dir):
     """A store whose quotes and notes hold non-ASCII, emoji, quotes, commas and newlines."""
-    quotes = ["« oui, 12 % »", '"non, pas ça"', "😀.\n\nZweiter", "3,5 Mio. Euro."]
-    made = []
     with Store(data_dir) as store:
-        for n, (exact, note) in enumerate(zip(quotes, NOTES, strict=True)):
-            data = body(exact, text=TEXT, url=URL, tag=("actor", "claim", "figure")[n % 3], note=note)
-            data["article"]["title"] = 'Un titre, "cité"'
-            stored, _ = annotations.create(store, AnnotationCreateSchema().load(data), Rules())
-            made.append(stored)
-    return made
+        return code_tricky(store)
 
 
 @pytest.mark.parametrize("reopened", [False, True], ids=["in-memory", "loaded-from-disk"])

@@ -24,6 +24,7 @@ PROTECTED = [
     ("GET", "/api/articles"),
     ("GET", "/api/articles/0f8fad5b-d9cb-469f-a165-70867728950e"),
     ("GET", "/api/export"),
+    ("POST", "/api/import"),
     ("GET", "/api/stats"),
     ("GET", "/api/openapi.json"),
     ("GET", "/api/no-such-route"),

@@ -15,6 +15,7 @@ from newsmark import annotations, export
 from newsmark.annotations import Rules
 from newsmark.schemas import AnnotationCreateSchema
 from newsmark.store import AnnotationFilter, Store
+from newsmark.text import sha256_of_version_iri
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
@@ -53,6 +54,8 @@ def check_annotation(a: dict) -> None:
         assert position["start"] <= position["end"]
         if "state" in t:  # [4.3.1] a Time State has exactly 1 sourceDate, xsd:dateTime in UTC
             assert t["state"]["type"] == "TimeState" and UTC_DATETIME.match(t["state"]["sourceDate"])
+            if "cached" in t["state"]:  # [4.3.1] cached: the IRI of a copy of the source as it was
+                assert all(isinstance(c, str) and IRI.match(c) for c in as_list(t["state"]["cached"]))
 
 
 def pages_of(collection: dict) -> list[dict]:
@@ -116,6 +119,9 @@ def test_w3c_export_meets_the_musts(data_dir, coded, monkeypatch, page_size):
             stored["position"]["end"],
         )
         assert item["target"]["source"] == stored["url"] and item["target"]["state"]["type"] == "TimeState"
+        # The version the offsets refer to, by its hash (RFC 6920).
+        assert sha256_of_version_iri(item["target"]["state"]["cached"]) == stored["article_sha256"]
+        assert item["target"]["state"]["cached"].startswith("ni:///sha-256;")
 
 
 def test_empty_collection_and_the_api(client):
@@ -130,3 +136,12 @@ def test_the_checks_catch_a_broken_annotation():
     broken = {"@context": CONTEXT, "id": "not an iri", "type": "Annotation", "target": {}}
     with pytest.raises((AssertionError, KeyError)):
         check_annotation(broken)
+
+
+def test_the_checks_catch_a_cached_state_that_is_no_iri(data_dir, coded):
+    with Store(data_dir) as store:
+        item = json.loads(export.render(store, AnnotationFilter(), "w3c"))["first"]["items"][0]
+    check_annotation(item)
+    item["target"]["state"]["cached"] = "not an iri"
+    with pytest.raises(AssertionError):
+        check_annotation(item)

@@ -1,4 +1,4 @@
-"""The ``newsmark`` command: serve, token, export, stats."""
+"""The ``newsmark`` command: serve, token, export, import, stats."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import __version__, contract, export, serve
+import orjson
+
+from . import __version__, contract, export, importing, serve
 from .datafolder import load_or_create_token, read_server_info, read_token
+from .errors import Invalid
 from .settings import Settings, setting_docs
 from .store import AnnotationFilter, Store, StoreDamaged, StoreLocked
 
@@ -85,6 +88,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-q", help="only quotes or notes containing this text (any case)")
     p.set_defaults(run=_export)
 
+    p = sub.add_parser(
+        "import",
+        parents=[common],
+        help="merge a JSON or W3C export into the store (all or nothing)",
+        description="Merge a newsmark JSON export or W3C Web Annotations by annotation id. The whole "
+        "file is checked first; if anything is wrong, nothing is imported. Importing a file twice "
+        "changes nothing the second time.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="the export to import")
+    p.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+    p.set_defaults(run=_import)
+
     p = sub.add_parser("stats", parents=[common], help="print counts of what is stored")
     p.set_defaults(run=_stats)
     return parser
@@ -127,18 +142,75 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     written = _with_store_or_server(
         settings,
         local=lambda store: write(export.stream(store, flt, args.format, excel=args.excel)),
-        remote=lambda get: write([get("/api/export", params)]),
+        remote=lambda server: write([server.get("/api/export", params)]),
     )
     if args.output:
         print(f"wrote {args.output} ({written:,} bytes)", file=sys.stderr)
     return 0
 
 
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise CliError(f"{args.file} is not JSON ({exc}); nothing was imported") from None
+
+    def local(store: Store) -> dict[str, Any]:
+        try:
+            return importing.run(store, data, dry_run=args.dry_run)
+        except Invalid as exc:
+            raise CliError(_invalid_message(args.file, exc.fields)) from None
+
+    report = _with_store_or_server(
+        settings,
+        local=local,
+        remote=lambda server: json.loads(
+            server.post("/api/import", {"dry_run": "1" if args.dry_run else None}, raw)
+        ),
+    )
+    for line in _report_lines(args.file, report):
+        print(line)
+    return 0
+
+
+def _invalid_message(file: Path, fields: dict[str, list[str]], shown: int = 20) -> str:
+    lines = [f"{file} cannot be imported; nothing was imported. Problems:"]
+    lines += [f"  {path}: {' '.join(reasons)}" for path, reasons in list(fields.items())[:shown]]
+    if len(fields) > shown:
+        lines.append(f"  … and more at {len(fields) - shown} other field(s)")
+    return "\n".join(lines)
+
+
+def _report_lines(file: Path, report: dict[str, Any], shown: int = 10) -> list[str]:
+    verb = "would import" if report["dry_run"] else "imported"
+    lines = [
+        f"{verb} {file} ({report['format']}): {report['added']} added, {report['updated']} updated, "
+        f"{report['unchanged']} unchanged ({report['kept_newer']} kept as the stored one is newer), "
+        f"{report['conflicting']} conflicting",
+        f"articles: {report['articles_added']} added, {report['articles_updated']} updated; "
+        f"{report['versions_added']} version(s) added",
+    ]
+    if report["conflicting"]:
+        lines.append("conflicts (not imported; the stored annotation stays):")
+        lines += [
+            f"  {c['id']}: {c['reason']} ({', '.join(c['fields'])})" for c in report["conflicts"][:shown]
+        ]
+        if report["conflicting"] > shown:
+            lines.append(f"  … and {report['conflicting'] - shown} more")
+    if report["dry_run"]:
+        lines.append("dry run: nothing was written")
+    return lines
+
+
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     stats = _with_store_or_server(
         settings,
         local=lambda store: store.stats(),
-        remote=lambda get: json.loads(get("/api/stats", {})),
+        remote=lambda server: json.loads(server.get("/api/stats", {})),
     )
     print(f"data folder:  {settings.data_dir}")
     print(f"annotations:  {stats['annotations']}")
@@ -151,16 +223,62 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class _Server:
+    """The running server that holds the data folder, asked over HTTP with the folder's token."""
+
+    def __init__(self, info: dict[str, Any], token: str) -> None:
+        self.info = info
+        self.token = token
+
+    def get(self, path: str, params: dict[str, Any]) -> bytes:
+        return self._request(path, params)
+
+    def post(self, path: str, params: dict[str, Any], body: bytes) -> bytes:
+        return self._request(path, params, body)
+
+    def _request(self, path: str, params: dict[str, Any], body: bytes | None = None) -> bytes:
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        url = f"http://127.0.0.1:{self.info['port']}{path}" + (f"?{query}" if query else "")
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(
+            url, data=body, headers=headers, method="GET" if body is None else "POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=600 if body is not None else 120) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            raise CliError(_server_error(exc)) from None
+        except OSError as exc:
+            raise CliError(
+                f"a newsmark server (pid {self.info.get('pid')}) holds the data folder but does not "
+                f"answer at {self.info.get('url')} ({exc}). Stop it and try again."
+            ) from None
+
+
+def _server_error(exc: urllib.error.HTTPError, shown: int = 20) -> str:
+    """The server's error answer in a few lines: its message, then the fields at fault."""
+    try:
+        error = json.loads(exc.read())["error"]
+        message, fields = error["message"], error.get("fields") or {}
+    except (ValueError, KeyError, TypeError):
+        message, fields = exc.reason, {}
+    lines = [f"the server answered {exc.code}: {message}"]
+    lines += [f"  {path}: {' '.join(reasons)}" for path, reasons in list(fields.items())[:shown]]
+    return "\n".join(lines)
+
+
 def _with_store_or_server(
     settings: Settings,
     *,
     local: Callable[[Store], T],
-    remote: Callable[[Callable[[str, dict[str, Any]], bytes]], T],
+    remote: Callable[[_Server], T],
 ) -> T:
-    """Read the data folder directly, or through the server that holds it.
+    """Use the data folder directly, or through the server that holds it.
 
     TinyDB is single-process: while a server runs on the folder, only it reads
-    and writes the files, so a command asks it over HTTP instead.
+    and writes the files, so a command asks it over HTTP instead (never a second writer).
     """
     try:
         store = Store(settings.data_dir)
@@ -169,29 +287,9 @@ def _with_store_or_server(
         token = read_token(settings.data_dir)
         if not info or not token:
             raise
-        return remote(lambda path, params: _http_get(info, token, path, params))
+        return remote(_Server(info, token))
     with store:
         return local(store)
-
-
-def _http_get(info: dict[str, Any], token: str, path: str, params: dict[str, Any]) -> bytes:
-    query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-    url = f"http://127.0.0.1:{info['port']}{path}" + (f"?{query}" if query else "")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.read()
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read())["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = exc.reason
-        raise CliError(f"the server answered {exc.code}: {message}") from None
-    except OSError as exc:
-        raise CliError(
-            f"a newsmark server (pid {info.get('pid')}) holds the data folder but does not "
-            f"answer at {info.get('url')} ({exc}). Stop it and try again."
-        ) from None
 
 
 def _locked_message(exc: StoreLocked, folder: Path) -> str:

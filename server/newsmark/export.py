@@ -7,7 +7,8 @@
 - ``w3c``: the W3C Web Annotation Data Model in JSON-LD: an ``AnnotationCollection``
   whose ``first`` page embeds its ``next`` page, and so on (one document), each
   annotation with a tagging body, a commenting body for a note, and a target with
-  a TextQuoteSelector, a TextPositionSelector and the version's ``TimeState``.
+  a TextQuoteSelector, a TextPositionSelector and the version's ``TimeState``
+  (``cached``: the version's RFC 6920 name, ``ni:///sha-256;…``, which an import reads back).
 - ``csv``: one row per annotation (:data:`CSV_COLUMNS`), RFC 4180 quoting, UTF-8;
   with ``excel=True`` a byte order mark first, so Excel reads non-ASCII right.
 
@@ -30,6 +31,7 @@ import orjson
 from . import __version__, articles, contract
 from .storage import dumps_docs
 from .store import AnnotationFilter, Doc, Store
+from .text import version_iri
 
 FORMATS = contract.EXPORT_FORMATS
 MEDIA_TYPES = {
@@ -126,7 +128,7 @@ def w3c_annotation(doc: Doc, version_dates: dict[str, str]) -> dict[str, Any]:
     """One annotation in the W3C Web Annotation Data Model."""
     body: list[dict[str, Any]] = [{"type": "TextualBody", "purpose": "tagging", "value": doc["tag"]}]
     note = doc["note"]
-    if note:
+    if note is not None:  # an empty note too, so that an import gives back "" and not null
         body.append({"type": "TextualBody", "purpose": "commenting", "value": note, "format": "text/plain"})
     target: dict[str, Any] = {
         "type": "SpecificResource",
@@ -137,14 +139,21 @@ def w3c_annotation(doc: Doc, version_dates: dict[str, str]) -> dict[str, Any]:
         ],
     }
     sha = doc["article_sha256"]
-    if sha and sha in version_dates:
-        # The version of the article the offsets refer to: the text as first seen then.
-        target["state"] = {"type": "TimeState", "sourceDate": version_dates[sha]}
+    if sha:
+        # The version of the article the offsets refer to: named by its text's hash
+        # (RFC 6920), so an import knows it, and dated by when it was first seen. A
+        # version whose text is not stored (imported from W3C) is dated by the
+        # annotation, which was made on it.
+        target["state"] = {
+            "type": "TimeState",
+            "sourceDate": version_dates.get(sha, doc["created"]),
+            "cached": version_iri(sha),
+        }
     return {
         "@context": W3C_CONTEXT,
         "id": f"urn:uuid:{doc['id']}",
         "type": "Annotation",
-        "motivation": ["classifying", "commenting"] if note else "classifying",
+        "motivation": ["classifying", "commenting"] if note is not None else "classifying",
         "creator": {"type": "Person", "name": doc["annotator"]},
         "created": doc["created"],
         "modified": doc["updated"],

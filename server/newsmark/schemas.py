@@ -7,7 +7,9 @@ every value of the wrong type; their limits come from :mod:`newsmark.contract`.
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import datetime
 from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -62,6 +64,41 @@ class ArticleUrl(fields.String):
             return contract.normalize_url(text)
         except contract.UrlError as exc:
             raise ValidationError(f"URL {exc}.") from None
+
+
+#: The service's timestamps: UTC ISO 8601, e.g. 2024-02-03T13:43:00.123Z (see contract.utc_now).
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+def time_key(timestamp: str) -> tuple[datetime, str]:
+    """An order for timestamps of :data:`TIMESTAMP` form (with any number of fraction digits)."""
+    seconds, _, fraction = timestamp[:-1].partition(".")
+    return datetime.fromisoformat(seconds), fraction.ljust(9, "0")
+
+
+class Timestamp(fields.String):
+    """A UTC time as the service writes it; a real date and time, not just the right shape."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid_time": "Not a UTC time of the form 2024-02-03T13:43:00.123Z."
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not TIMESTAMP.fullmatch(text):
+            raise self.make_error("invalid_time")
+        try:
+            time_key(text)
+        except ValueError:  # e.g. month 13
+            raise self.make_error("invalid_time") from None
+        return text
+
+
+def _sha256(**kwargs: Any) -> fields.Str:
+    return fields.Str(
+        validate=validate.Regexp(SHA256, error="Not a SHA-256 (64 lowercase hex digits)."), **kwargs
+    )
 
 
 def _text(max_length: int, *, required: bool = False, min_length: int | None = None) -> fields.Str:
@@ -174,6 +211,79 @@ class AnnotationSchema(Schema):
     created = fields.Str(required=True)
     updated = fields.Str(required=True)
     schema_version = fields.Int(required=True, validate=validate.Equal(contract.SCHEMA_VERSION))
+
+
+class ImportedAnnotationSchema(AnnotationSchema):
+    """An annotation in an imported file: the stored form, every value checked as the service makes it."""
+
+    id = UuidString(required=True)
+    url = ArticleUrl(required=True)
+    article_sha256 = _sha256(required=True, allow_none=True)
+    created = Timestamp(required=True)
+    updated = Timestamp(required=True)
+    schema_version = StrictInt(required=True, validate=validate.Equal(contract.SCHEMA_VERSION))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _quote_fits_position(self, data: dict[str, Any], **kwargs: Any) -> None:
+        AnnotationCreateSchema._quote_fits_position(self, data)  # type: ignore[arg-type]
+
+
+class ImportedVersionSchema(Schema):
+    """One version of an article in a JSON export."""
+
+    version = StrictInt(required=True, validate=validate.Range(min=1))
+    sha256 = _sha256(required=True)
+    title = _text(contract.MAX_ARTICLE_FIELD, required=True)
+    byline = _text(contract.MAX_ARTICLE_FIELD, required=True)
+    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, required=True)
+    text = _text(contract.MAX_ARTICLE_TEXT, required=True, min_length=1)
+    first_seen = Timestamp(required=True)
+
+
+class ImportedArticleSchema(Schema):
+    """An article of a JSON export, with every version's text."""
+
+    id = UuidString(required=True)
+    url = ArticleUrl(required=True)
+    title = _text(contract.MAX_ARTICLE_FIELD, required=True)
+    byline = _text(contract.MAX_ARTICLE_FIELD, required=True)
+    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, required=True)
+    sha256 = _sha256(required=True)
+    first_seen = Timestamp(required=True)
+    last_seen = Timestamp(required=True)
+    versions = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1))
+
+
+class ImportedExportSchema(Schema):
+    """The top of a JSON export; its articles and annotations are checked one by one."""
+
+    schema_version = StrictInt(required=True, validate=validate.Equal(contract.SCHEMA_VERSION))
+    exported_at = fields.Str()
+    generator = fields.Dict()
+    articles = fields.List(fields.Raw(), load_default=list)
+    annotations = fields.List(fields.Raw(), required=True)
+
+
+class ImportQuerySchema(Schema):
+    dry_run = fields.Bool(
+        load_default=False, metadata={"description": "report what would change; write nothing"}
+    )
+
+
+class ImportReportSchema(Schema):
+    """What ``POST /api/import`` and ``newsmark import`` did (or, in a dry run, would do)."""
+
+    format = fields.Str(required=True, metadata={"description": "json or w3c"})
+    dry_run = fields.Bool(required=True)
+    added = fields.Int(required=True)
+    unchanged = fields.Int(required=True, metadata={"description": "identical, or the stored one is newer"})
+    kept_newer = fields.Int(required=True, metadata={"description": "of unchanged: the stored one is newer"})
+    updated = fields.Int(required=True)
+    conflicting = fields.Int(required=True)
+    conflicts = fields.List(fields.Dict(), required=True, metadata={"description": "the first 100"})
+    articles_added = fields.Int(required=True)
+    articles_updated = fields.Int(required=True)
+    versions_added = fields.Int(required=True)
 
 
 class FilterQuerySchema(Schema):

@@ -50,7 +50,14 @@ def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stder
         app = create_app(settings, store, token)
         try:
             server = waitress.create_server(
-                app, host=settings.host, port=settings.port, threads=8, ident="newsmark"
+                app,
+                host=settings.host,
+                port=settings.port,
+                threads=8,
+                ident="newsmark",
+                # Waitress's own cap (1 GiB by default) must not cut an import the setting allows;
+                # the app enforces the real limits (1 MiB, or the import's).
+                max_request_body_size=max(settings.max_import_mb, 1) * 1024 * 1024 + 1024 * 1024,
             )
         except OSError as exc:
             print(

@@ -60,6 +60,13 @@ class Settings:
             "to outgrow the data file)",
         },
     )
+    max_import_mb: int = field(
+        default=512,
+        metadata={
+            "env": "NEWSMARK_MAX_IMPORT_MB",
+            "help": "largest file POST /api/import accepts, in MiB (other requests: 1 MiB)",
+        },
+    )
     extension_origins: tuple[str, ...] = field(
         default=(),
         metadata={
@@ -89,7 +96,7 @@ class Settings:
 def _parse(name: str, raw: str) -> Any:
     if name == "data_dir":
         return Path(raw).expanduser()
-    if name in ("port", "compact_min_bytes"):
+    if name in ("port", "compact_min_bytes", "max_import_mb"):
         return int(raw)
     if name in ("article_hosts", "allowed_hosts", "extension_origins"):
         return _csv(raw)

@@ -193,6 +193,11 @@ class Store:
         with self.transaction():
             self.annotations.insert(doc)
 
+    def insert_annotations(self, docs: list[Doc]) -> None:
+        """Insert many at once (an import): one table update instead of one per document."""
+        with self.transaction():
+            self.annotations.insert_multiple(docs)
+
     def replace_annotation(self, doc: Doc) -> None:
         with self.transaction():
             [(doc_id, _)] = self.annotations.lookup("id", doc["id"])
@@ -319,6 +324,13 @@ class Store:
     def add_version(self, doc: Doc) -> None:
         with self.transaction():
             self.versions.insert(doc)
+
+    def set_versions(self, article_id: str, docs: list[Doc]) -> None:
+        """Replace the article's versions by ``docs``, in this order (the first is version 1)."""
+        with self.transaction():
+            found = self.versions.lookup("article_id", article_id)
+            self.versions.remove(doc_ids=[doc_id for doc_id, _ in found])
+            self.versions.insert_multiple(docs)
 
     def versions_of(self, article_id: str) -> list[Doc]:
         """The article's versions, oldest first."""

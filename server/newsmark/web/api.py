@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
-from .. import __version__, annotations, articles, export
+from .. import __version__, annotations, articles, export, importing
 from ..browse import filter_from_query
 from ..schemas import (
     AnnotationCreateSchema,
     AnnotationPatchSchema,
     ArticlePostSchema,
     ExportQuerySchema,
+    ImportQuerySchema,
     ListQuerySchema,
     PageQuerySchema,
     VersionQuerySchema,
 )
 from . import service
-from .jsonio import json_body, query
+from .jsonio import json_body, json_value, query
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -29,6 +30,7 @@ _list = ListQuerySchema()
 _export = ExportQuerySchema()
 _page = PageQuerySchema()
 _version = VersionQuerySchema()
+_import = ImportQuerySchema()
 
 
 @bp.get("/health")
@@ -111,3 +113,14 @@ def export_annotations() -> Response:
     response = Response(chunks, content_type=export.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="newsmark-export-{stamp}.{fmt}"'
     return response
+
+
+@bp.post("/import")
+def import_file() -> Response:
+    """Merge a JSON export or W3C Web Annotations: all of it, or (422) nothing."""
+    svc = service()
+    args = query(_import)
+    # Only this route takes big bodies: a study's export. The token was checked before
+    # any of the body is read (security.py), so no one else can make the server read it.
+    request.max_content_length = svc.settings.max_import_mb * 1024 * 1024
+    return jsonify(importing.run(svc.store, json_value(), dry_run=args["dry_run"]))

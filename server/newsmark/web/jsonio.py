@@ -31,11 +31,23 @@ class OrjsonProvider(JSONProvider):
 def json_body() -> dict[str, Any]:
     """The request body as a JSON object.
 
+    :raise 415: for any content type but JSON. :raise 413: over the size limit.
+    :raise 400: if the body is not JSON, or not a JSON object.
+    """
+    body = json_value()
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return body
+
+
+def json_value() -> Any:
+    """The request body as any JSON value (an import may be a list of annotations).
+
     Only ``application/json`` is read: a cross-site HTML form or a "simple"
     text/plain request cannot send that type without a CORS preflight.
 
     :raise 415: for any other content type. :raise 413: over the size limit.
-    :raise 400: if the body is not JSON, or not a JSON object.
+    :raise 400: if the body is not JSON.
     """
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
@@ -46,8 +58,6 @@ def json_body() -> dict[str, Any]:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object.")
     return body
 
 

@@ -107,6 +107,22 @@ _PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": _ok("the article", "Article"), "404": _ERR},
         },
     },
+    "/api/import": {
+        "post": {
+            "summary": "Merge a JSON export or W3C Web Annotations (all or nothing; idempotent)",
+            "parameters": [{"in": "query", "schema": "ImportQuery"}],
+            "requestBody": {
+                "required": True,
+                "description": "a JSON export (schemas/export.schema.json) or W3C Web Annotations: an "
+                "AnnotationCollection with embedded pages, an AnnotationPage, an Annotation or a list",
+                **_json({"type": ["object", "array"]}),
+            },
+            "responses": {
+                "200": _ok("what was (or, with dry_run, would be) added, updated, kept", "ImportReport"),
+                **{code: _ERR for code in ("400", "401", "403", "413", "415", "422")},
+            },
+        }
+    },
     "/api/export": {
         "get": {
             "summary": "Export annotations with their articles",
@@ -134,6 +150,7 @@ def build_spec() -> dict[str, Any]:
         ("Article", schemas.ArticleSchema),
         ("ArticlePost", schemas.ArticlePostSchema),
         ("Error", schemas.ErrorSchema),
+        ("ImportReport", schemas.ImportReportSchema),
     ):
         spec.components.schema(name, schema=schema)
     spec.components.response("Error", _ok("the error, its reason and the fields at fault", "Error"))
@@ -142,6 +159,7 @@ def build_spec() -> dict[str, Any]:
         "PageQuery": schemas.PageQuerySchema,
         "VersionQuery": schemas.VersionQuerySchema,
         "ExportQuery": schemas.ExportQuerySchema,
+        "ImportQuery": schemas.ImportQuerySchema,
     }
     for path, operations in copy.deepcopy(_PATHS).items():
         for op in operations.values():
