@@ -98,6 +98,13 @@ def coders(store: Store) -> list[str]:
     return sorted(store.stats()["by_annotator"], key=str.casefold)
 
 
+def article_choices(store: Store) -> list[tuple[str, str]]:
+    """(URL, title or URL) of every article stored or coded, by title: the article filter's choices."""
+    titles = article_titles(store)
+    urls = set(titles) | set(store.annotation_urls())
+    return sorted(((url, titles.get(url) or url) for url in urls), key=lambda c: (c[1].casefold(), c[0]))
+
+
 @dataclass(frozen=True)
 class ArticleRow:
     id: str

@@ -61,7 +61,7 @@ def annotations() -> str:
         page=page,
         args=args,
         filters=_filter_values(args),
-        articles=_article_choices(store),
+        articles=browse.article_choices(store),
         coders=browse.coders(store),
         exports=[
             (label, "/api/export?" + urlencode({**_filter_values(args), **extra})) for label, extra in EXPORTS
@@ -116,7 +116,7 @@ def charts_page() -> str:
         drawn=drawn,
         args=args,
         filters=base,
-        articles=_article_choices(service().store),
+        articles=browse.article_choices(service().store),
         coders=browse.coders(service().store),
     )
 
@@ -157,12 +157,6 @@ def _link(path: str, args: dict[str, Any], changes: dict[str, Any]) -> str:
     defaults = {"sort": contract.SORTS[0], "per": contract.PER_PAGE[1], "page": 1}
     kept = {k: v for k, v in values.items() if v is not None and v != "" and defaults.get(k) != v}
     return path + ("?" + urlencode(kept) if kept else "")
-
-
-def _article_choices(store: Any) -> list[tuple[str, str]]:
-    """(URL, title or URL) of every article, for the filter."""
-    rows = browse.article_rows(store)
-    return sorted(((r.url, r.title or r.url) for r in rows), key=lambda c: c[1].casefold())
 
 
 def quote_in_context(doc: dict[str, Any], context: int = 40, longest: int = 280) -> Markup:

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""How quickly the viewer's pages come back on a large store (100,000 annotations by default).
+
+Each page is asked for through Flask's test client (the whole app, security checks
+and templates included; no network), signed in as the viewer is. The reference,
+measured in the same run, is the JSON API's first page of 50 annotations
+(``GET /api/annotations?limit=50``), which the store answers from its index.
+
+The first view of a store parses every document (they are loaded as raw JSON),
+so it is printed apart; the others are the median of several requests after it.
+
+    .venv/bin/python scripts/bench_viewer.py [--n 100000] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_store
+from newsmark import contract
+from newsmark.settings import Settings
+from newsmark.storage import AtomicJSONStorage
+from newsmark.store import DATA_FILE, Store
+from newsmark.web import create_app
+
+TOKEN = "bench-token"
+
+
+def build(folder: Path, size: int, seed: int) -> str:
+    """A data folder of ``size`` annotations as the service leaves it; one of its URLs."""
+    corpus = bench_store.Corpus.make(seed)
+    docs = bench_store.make_docs(corpus, random.Random(seed), size)
+    folder.mkdir(parents=True, exist_ok=True)
+    AtomicJSONStorage(folder / DATA_FILE).write({"annotations": {str(i): d for i, d in enumerate(docs, 1)}})
+    return docs[size // 2]["url"]
+
+
+def timed(get: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    get()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=100_000, help="annotations in the store")
+    parser.add_argument("--runs", type=int, default=7, help="requests per page after the first view")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="newsmark-bench-viewer-") as tmp:
+        folder = Path(tmp) / "data"
+        url = build(folder, args.n, args.seed)
+        store = Store(folder, background_compaction=False)
+        try:
+            client = create_app(Settings(data_dir=folder), store, TOKEN).test_client()
+
+            def get(path: str) -> Callable[[], object]:
+                def request() -> object:
+                    response = client.get(path)
+                    assert response.status_code == 200, (path, response.status_code)
+                    return response
+
+                return request
+
+            client.get(f"/?token={TOKEN}")
+            api = client.get  # the cookie also reads the API
+            reference = get("/api/annotations?limit=50")
+            first = timed(get("/"))
+            pages = {
+                "annotations, newest first": "/",
+                "annotations, page 1000 of 2000": "/?page=1000",
+                "annotations, by article": "/?sort=article",
+                "search in quotes and notes": "/?q=minister",
+                "one tag and one coder": "/?tag=claim&annotator=coder-03",
+                "one article": f"/?url={url}",
+                "date range": "/?since=2024-02-03&until=2024-02-04",
+                "articles": "/articles",
+                "article page": f"/articles/{contract.article_id(url)}",
+                "charts": "/charts",
+            }
+            ref = statistics.median(timed(reference) for _ in range(args.runs))
+            print(f"newsmark viewer, {args.n:,} annotations ({args.runs} runs each, median)")
+            print(f"reference: GET /api/annotations?limit=50  {ref * 1000:8.1f} ms")
+            print(f"first view of the table (parses every document)  {first * 1000:8.1f} ms")
+            print(f"{'page':34} {'time':>10} {'× reference':>12}")
+            for label, path in pages.items():
+                api(path)  # once, so each page is measured as a user would see it the second time
+                took = statistics.median(timed(get(path)) for _ in range(args.runs))
+                print(f"{label:34} {took * 1000:8.1f} ms {took / ref:11.0f}×")
+        finally:
+            store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
