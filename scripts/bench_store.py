@@ -68,7 +68,7 @@ import requests
 import tinydb
 from tinydb import Query, TinyDB
 
-from newsmark import annotations, export
+from newsmark import annotations, contract, export
 from newsmark.storage import AtomicJSONStorage, dumps_docs
 from newsmark.store import DATA_FILE, AnnotationFilter, Store
 
@@ -283,16 +283,51 @@ def build_sqlite(path: Path, docs: list[Doc]) -> None:
         conn.close()
 
 
+def make_articles(corpus: Corpus, rng: random.Random) -> tuple[list[Doc], list[Doc]]:
+    """One article per corpus URL with one version each (~5 KB of text): articles, versions."""
+    articles: list[Doc] = []
+    versions: list[Doc] = []
+    for url, sha in zip(corpus.urls, corpus.shas, strict=True):
+        start = rng.randrange(len(corpus.text) - 6_000)
+        text = corpus.text[start : start + rng.randint(3_000, 6_000)].strip()
+        fields = {
+            "title": f"Story {url.rsplit('-', 1)[-1].split('/')[0]}: {text[:60]}",
+            "byline": "By A Reporter, CNN",
+            "timestamp_text": "Updated: 8:43 AM EST, Sat February 3, 2024",
+        }
+        aid = contract.article_id(url)
+        stamp = _iso(1_706_880_000)
+        # Indexed fields first, as newsmark stores them (store.TABLES).
+        versions.append({"article_id": aid, "sha256": sha, "text": text, "first_seen": stamp, **fields})
+        articles.append(
+            {"id": aid, "url": url, **fields, "sha256": sha, "first_seen": stamp, "last_seen": stamp}
+        )
+    return articles, versions
+
+
+def write_newsmark_folder(
+    folder: Path, docs: list[Doc], articles: tuple[list[Doc], list[Doc]] | None = None
+) -> int:
+    """A newsmark data folder holding ``docs`` (and ``articles``: see :func:`make_articles`); its size.
+
+    As newsmark itself leaves its data file after a compaction or a clean stop
+    (plain TinyDB JSON, one document a line); a stock single-line file would be
+    read too, parsed whole, as on the very first open of a file from elsewhere.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    data: dict[str, dict[str, Doc]] = {TABLE: {str(i): doc for i, doc in enumerate(docs, 1)}}
+    if articles is not None:
+        data["articles"] = {str(i): doc for i, doc in enumerate(articles[0], 1)}
+        data["article_versions"] = {str(i): doc for i, doc in enumerate(articles[1], 1)}
+    AtomicJSONStorage(folder / DATA_FILE).write(data)
+    return (folder / DATA_FILE).stat().st_size
+
+
 def build(root: Path, size: int, corpus: Corpus, seed: int) -> Built:
     """Write the same ``size`` annotations into a newsmark folder, a TinyDB file and a sqlite file."""
     docs = make_docs(corpus, random.Random(seed * 1_000_003 + size), size)
     folder = root / f"newsmark-{size}"
-    # As newsmark itself leaves its data file after a compaction or a clean stop
-    # (plain TinyDB JSON, one document a line); a stock single-line file would be
-    # read too, parsed whole, as on the very first open of a file from elsewhere.
-    folder.mkdir(parents=True, exist_ok=True)
-    AtomicJSONStorage(folder / DATA_FILE).write({TABLE: {str(i): doc for i, doc in enumerate(docs, 1)}})
-    data_bytes = (folder / DATA_FILE).stat().st_size
+    data_bytes = write_newsmark_folder(folder, docs)
     tinydb_path = root / f"tinydb-{size}.json"
     write_tinydb_json(tinydb_path, docs)
     sqlite_path = root / f"sqlite-{size}.db"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+from tqdm import tqdm
 
 from . import __version__, contract, export, importing, serve
 from .datafolder import load_or_create_token, read_server_info, read_token
@@ -86,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", choices=contract.TAGS)
     p.add_argument("--annotator", help="only this coder")
     p.add_argument("-q", help="only quotes or notes containing this text (any case)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="a progress bar on standard error (default: when standard error is a terminal)",
+    )
     p.set_defaults(run=_export)
 
     p = sub.add_parser(
@@ -128,22 +135,48 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         "tag": args.tag,
         "annotator": args.annotator,
         "q": args.q,
+        "excel": "true" if args.excel else None,
     }
+
+    show = sys.stderr.isatty() if args.progress is None else args.progress
 
     def write(chunks: Iterable[bytes]) -> int:
         if not args.output:
             return sum(sys.stdout.buffer.write(chunk) for chunk in chunks)
         tmp = args.output.with_name(args.output.name + ".part")
-        with open(tmp, "wb") as fh:
-            written = sum(fh.write(chunk) for chunk in chunks)
+        try:
+            with open(tmp, "wb") as fh:
+                written = sum(fh.write(chunk) for chunk in chunks)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a failed export leaves no partial file
+            raise
         tmp.replace(args.output)  # a half-written export never takes the file's name
         return written
 
-    written = _with_store_or_server(
-        settings,
-        local=lambda store: write(export.stream(store, flt, args.format, excel=args.excel)),
-        remote=lambda server: write([server.get("/api/export", params)]),
-    )
+    def local(store: Store) -> int:
+        total, chunks = export.prepare(
+            store, flt, args.format, excel=args.excel, progress=lambda n: bar.update(n)
+        )
+        with _progress_bar(show, total) as bar:
+            return write(chunks)
+
+    def remote(server: _Server) -> int:
+        return server.get("/api/export", params, read_export)
+
+    def read_export(response: http.client.HTTPResponse) -> int:
+        """Stream the server's answer to the output, counting the annotations as they arrive."""
+        total = response.headers.get(export.TOTAL_HEADER, "")
+        counter = export.Counter(args.format)
+        with _progress_bar(show, int(total) if total.isdigit() else None) as bar:
+
+            def chunks() -> Iterator[bytes]:
+                while chunk := _read(response, STREAM_BYTES):
+                    yield chunk
+                    bar.update(counter.feed(chunk))
+
+            return write(chunks())
+
+    written = _with_store_or_server(settings, local=local, remote=remote)
     if args.output:
         print(f"wrote {args.output} ({written:,} bytes)", file=sys.stderr)
     return 0
@@ -206,6 +239,17 @@ def _report_lines(file: Path, report: dict[str, Any], shown: int = 10) -> list[s
     return lines
 
 
+#: Bytes read from the server at a time: memory stays flat however large the export.
+STREAM_BYTES = 1 << 16
+
+
+def _progress_bar(show: bool, total: int | None) -> tqdm:
+    """A bar of annotations done / total, rate and time left, on standard error (never stdout)."""
+    return tqdm(
+        desc="export", total=total, unit=" annotations", file=sys.stderr, disable=not show, dynamic_ncols=True
+    )
+
+
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
     stats = _with_store_or_server(
         settings,
@@ -230,13 +274,22 @@ class _Server:
         self.info = info
         self.token = token
 
-    def get(self, path: str, params: dict[str, Any]) -> bytes:
-        return self._request(path, params)
+    def get(
+        self, path: str, params: dict[str, Any], read: Callable[[http.client.HTTPResponse], Any] | None = None
+    ) -> Any:
+        """The answer's body, or what ``read`` makes of the response (e.g. streams it to a file)."""
+        return self._request(path, params, read=read)
 
     def post(self, path: str, params: dict[str, Any], body: bytes) -> bytes:
         return self._request(path, params, body)
 
-    def _request(self, path: str, params: dict[str, Any], body: bytes | None = None) -> bytes:
+    def _request(
+        self,
+        path: str,
+        params: dict[str, Any],
+        body: bytes | None = None,
+        read: Callable[[http.client.HTTPResponse], Any] | None = None,
+    ) -> Any:
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
         url = f"http://127.0.0.1:{self.info['port']}{path}" + (f"?{query}" if query else "")
         headers = {"Authorization": f"Bearer {self.token}"}
@@ -246,8 +299,7 @@ class _Server:
             url, data=body, headers=headers, method="GET" if body is None else "POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=600 if body is not None else 120) as response:
-                return response.read()
+            response = urllib.request.urlopen(request, timeout=600 if body is not None else 120)
         except urllib.error.HTTPError as exc:
             raise CliError(_server_error(exc)) from None
         except OSError as exc:
@@ -255,6 +307,9 @@ class _Server:
                 f"a newsmark server (pid {self.info.get('pid')}) holds the data folder but does not "
                 f"answer at {self.info.get('url')} ({exc}). Stop it and try again."
             ) from None
+        with response:
+            # ``read`` tells a broken answer (see _read) from a file it cannot write.
+            return read(response) if read is not None else _read(response)
 
 
 def _server_error(exc: urllib.error.HTTPError, shown: int = 20) -> str:
@@ -290,6 +345,14 @@ def _with_store_or_server(
         return remote(_Server(info, token))
     with store:
         return local(store)
+
+
+def _read(response: http.client.HTTPResponse, size: int | None = None) -> bytes:
+    """Up to ``size`` bytes of the answer (all without); a connection lost on the way is a CliError."""
+    try:
+        return response.read(size)
+    except (http.client.HTTPException, OSError) as exc:
+        raise CliError(f"the server's answer broke off ({exc!r})") from None
 
 
 def _locked_message(exc: StoreLocked, folder: Path) -> str:

@@ -16,6 +16,8 @@ Exports stream: the document is produced in chunks of :data:`CHUNK`
 annotations, so memory does not grow with the store and the server starts
 sending at once. The annotations are a snapshot taken under the store's lock
 (stored documents are never changed in place), serialised after it is released.
+:func:`prepare` takes the snapshot at once and says how many annotations the
+export holds; a ``progress`` callback hears how many each chunk completed.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 import orjson
 
@@ -40,14 +42,24 @@ MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "w3c": 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
 }
+#: The header of ``GET /api/export`` that says how many annotations the export holds.
+TOTAL_HEADER = "X-Newsmark-Total"
 CSV_COLUMNS = (
     "id", "url", "article_title", "tag", "exact", "prefix", "suffix", "start", "end",
     "note", "annotator", "created", "updated", "article_version",
 )  # fmt: skip
 CHUNK = 1000  # annotations per chunk: small enough to stay in cache, large enough to amortise calls
 
+#: Called with the number of annotations a chunk completed, once the consumer has taken it.
+Progress = Callable[[int], None]
+Snapshot = tuple[list[Doc], list[dict[str, Any]]]
 
-def snapshot(store: Store, flt: AnnotationFilter) -> tuple[list[Doc], list[dict[str, Any]]]:
+
+def _no_progress(done: int) -> None:
+    pass
+
+
+def snapshot(store: Store, flt: AnnotationFilter) -> Snapshot:
     """The annotations ``flt`` selects and the articles to go with them, at one moment.
 
     With no filter every article is included (also those whose annotations were
@@ -64,7 +76,11 @@ def snapshot(store: Store, flt: AnnotationFilter) -> tuple[list[Doc], list[dict[
 
 def iter_json(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
     """The JSON export document, in chunks of bytes."""
-    annotations, article_docs = snapshot(store, flt)
+    return _json(snapshot(store, flt))
+
+
+def _json(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
+    annotations, article_docs = snap
     head = {
         "schema_version": contract.SCHEMA_VERSION,
         "exported_at": contract.utc_now(),
@@ -73,8 +89,10 @@ def iter_json(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
     }
     yield orjson.dumps(head)[:-1] + b',"annotations":['
     for start in range(0, len(annotations), CHUNK):
-        chunk = dumps_docs(annotations[start : start + CHUNK])[1:-1]
+        part = annotations[start : start + CHUNK]
+        chunk = dumps_docs(part)[1:-1]
         yield (b"," + chunk) if start else chunk
+        progress(len(part))
     yield b"]}"
 
 
@@ -88,7 +106,11 @@ def _parsed(doc: Doc | bytes) -> Doc:
 
 def iter_jsonl(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
     """One annotation a line, each with ``article_title``."""
-    annotations, article_docs = snapshot(store, flt)
+    return _jsonl(snapshot(store, flt))
+
+
+def _jsonl(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
+    annotations, article_docs = snap
     titles = _titles(article_docs)
     for start in range(0, len(annotations), CHUNK):
         lines = []
@@ -96,11 +118,16 @@ def iter_jsonl(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
             doc = _parsed(doc)
             lines.append(orjson.dumps({**doc, "article_title": titles.get(doc["url"])}) + b"\n")
         yield b"".join(lines)
+        progress(len(lines))
 
 
 def iter_csv(store: Store, flt: AnnotationFilter, *, excel: bool = False) -> Iterator[bytes]:
     """One row per annotation, a header row first; RFC 4180 (CRLF line ends, quotes doubled)."""
-    annotations, article_docs = snapshot(store, flt)
+    return _csv(snapshot(store, flt), excel=excel)
+
+
+def _csv(snap: Snapshot, progress: Progress = _no_progress, *, excel: bool = False) -> Iterator[bytes]:
+    annotations, article_docs = snap
     titles = _titles(article_docs)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -109,7 +136,8 @@ def iter_csv(store: Store, flt: AnnotationFilter, *, excel: bool = False) -> Ite
     for start in range(0, len(annotations), CHUNK):
         out.seek(0)
         out.truncate()
-        for doc in annotations[start : start + CHUNK]:
+        part = annotations[start : start + CHUNK]
+        for doc in part:
             doc = _parsed(doc)
             quote, position = doc["quote"], doc["position"]
             writer.writerow(
@@ -118,6 +146,7 @@ def iter_csv(store: Store, flt: AnnotationFilter, *, excel: bool = False) -> Ite
                  doc["annotator"], doc["created"], doc["updated"], doc["article_sha256"] or "")
             )  # fmt: skip
         yield out.getvalue().encode("utf-8")
+        progress(len(part))
 
 
 W3C_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -164,7 +193,11 @@ def w3c_annotation(doc: Doc, version_dates: dict[str, str]) -> dict[str, Any]:
 
 def iter_w3c(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
     """An AnnotationCollection; its pages are chained by ``next``, each embedded in the one before."""
-    annotations, article_docs = snapshot(store, flt)
+    return _w3c(snapshot(store, flt))
+
+
+def _w3c(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
+    annotations, article_docs = snap
     dates = {v["sha256"]: v["first_seen"] for a in article_docs for v in a["versions"]}
     collection = f"tag:newsmark,2024:export/{uuid.uuid4()}"
     pages = max(1, -(-len(annotations) // W3C_PAGE))
@@ -182,22 +215,97 @@ def iter_w3c(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
                 "startIndex": n * W3C_PAGE, "items": items}  # fmt: skip
         opened = orjson.dumps(page)[:-1]
         yield opened + (b',"next":' if n + 1 < pages else b"}")
+        progress(len(items))
     yield b"}" * (pages - 1) + b"}"
 
 
-def stream(store: Store, flt: AnnotationFilter, fmt: str = "json", *, excel: bool = False) -> Iterator[bytes]:
-    """The export in format ``fmt`` (one of :data:`FORMATS`), in chunks."""
+def prepare(
+    store: Store,
+    flt: AnnotationFilter,
+    fmt: str = "json",
+    *,
+    excel: bool = False,
+    progress: Progress | None = None,
+) -> tuple[int, Iterator[bytes]]:
+    """Take the snapshot now: how many annotations the export holds, and its chunks.
+
+    ``progress`` is called with the number of annotations each chunk completed, once
+    the consumer asks for the next chunk (so after it wrote the one before); the
+    calls add up to the count. The bytes are the same with or without it.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    snap = snapshot(store, flt)
+    report = progress or _no_progress
     if fmt == "json":
-        return iter_json(store, flt)
-    if fmt == "jsonl":
-        return iter_jsonl(store, flt)
-    if fmt == "csv":
-        return iter_csv(store, flt, excel=excel)
-    if fmt == "w3c":
-        return iter_w3c(store, flt)
-    raise ValueError(f"unknown export format {fmt!r}")
+        chunks = _json(snap, report)
+    elif fmt == "jsonl":
+        chunks = _jsonl(snap, report)
+    elif fmt == "csv":
+        chunks = _csv(snap, report, excel=excel)
+    else:
+        chunks = _w3c(snap, report)
+    return len(snap[0]), chunks
+
+
+def stream(
+    store: Store,
+    flt: AnnotationFilter,
+    fmt: str = "json",
+    *,
+    excel: bool = False,
+    progress: Progress | None = None,
+) -> Iterator[bytes]:
+    """The export in format ``fmt`` (one of :data:`FORMATS`), in chunks (see :func:`prepare`)."""
+    return prepare(store, flt, fmt, excel=excel, progress=progress)[1]
 
 
 def render(store: Store, flt: AnnotationFilter, fmt: str = "json", *, excel: bool = False) -> bytes:
     """The whole export as one bytes object (for small exports and tests)."""
     return b"".join(stream(store, flt, fmt, excel=excel))
+
+
+class Counter:
+    """Counts the annotations an export's bytes complete, chunk by chunk, as they arrive.
+
+    For a client that reads an export over HTTP (the CLI while a server holds the
+    folder), where the chunks' counts are not at hand. Exact for what this module
+    writes: in JSON a quote inside a string is always escaped, so a key such as
+    ``"position":`` cannot occur inside a string; a CSV row ends at a CRLF outside
+    quotes (an even number of ``"`` so far: a quote in a field is doubled).
+    """
+
+    MARKERS: ClassVar[dict[str, bytes]] = {
+        "json": b'"position":',
+        "jsonl": b'"position":',
+        "w3c": b'"type":"TextPositionSelector"',
+    }
+
+    def __init__(self, fmt: str) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown export format {fmt!r}")
+        self.marker = self.MARKERS.get(fmt)
+        self.carry = b""
+        self.in_quotes = False
+        self.header = fmt == "csv"  # the header row is not an annotation
+
+    def feed(self, data: bytes) -> int:
+        """The number of annotations completed by ``data``, the export's next bytes."""
+        data = self.carry + data
+        if self.marker is not None:
+            # Keep what could be the start of a marker cut at the chunk's end (too
+            # short to hold a whole one, so nothing is counted twice).
+            self.carry = data[-(len(self.marker) - 1) :]
+            return data.count(self.marker)
+        self.carry = b"\r" if data.endswith(b"\r") else b""
+        lines = (data[:-1] if self.carry else data).split(b"\r\n")
+        rows = 0
+        for n, line in enumerate(lines):
+            if line.count(b'"') % 2:
+                self.in_quotes = not self.in_quotes
+            if n + 1 < len(lines) and not self.in_quotes:
+                if self.header:
+                    self.header = False
+                else:
+                    rows += 1
+        return rows

@@ -108,10 +108,12 @@ bp.add_url_rule("/articles/<path:key>", view_func=get_article, methods=["GET"])
 def export_annotations() -> Response:
     args = query(_export)
     fmt = args["format"]
-    chunks = export.stream(service().store, filter_from_query(args), fmt, excel=args["excel"])
+    # The snapshot is taken now, before the response starts, so the total is its count.
+    total, chunks = export.prepare(service().store, filter_from_query(args), fmt, excel=args["excel"])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     response = Response(chunks, content_type=export.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="newsmark-export-{stamp}.{fmt}"'
+    response.headers[export.TOTAL_HEADER] = str(total)  # for a progress bar (the body's length is not known)
     return response
 
 

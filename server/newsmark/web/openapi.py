@@ -127,7 +127,17 @@ _PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "summary": "Export annotations with their articles",
             "parameters": [{"in": "query", "schema": "ExportQuery"}],
-            "responses": {"200": {"description": "the export document (schemas/export.schema.json)"}},
+            "responses": {
+                "200": {
+                    "description": "the export document (schemas/export.schema.json), streamed",
+                    "headers": {
+                        "X-Newsmark-Total": {
+                            "description": "how many annotations the export holds",
+                            "schema": {"type": "integer", "minimum": 0},
+                        }
+                    },
+                }
+            },
         }
     },
 }

@@ -1,0 +1,49 @@
+"""The benchmark scripts still run (on tiny stores, so they cannot rot); their figures are not judged."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from helpers import ROOT
+from newsmark import export
+
+
+def run_script(*argv: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMARK_")}
+    # This checkout's newsmark, whatever the virtual environment has installed.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "server"), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_bench_export_prints_every_format():
+    done = run_script("scripts/bench_export.py", "--n", "300", "--runs", "1", "--sizes", "100,300")
+    assert done.returncode == 0, done.stderr
+    table = done.stdout
+    for fmt in export.FORMATS:
+        for state in ("fresh", "parsed"):
+            assert re.search(rf"^{fmt} +{state} +\d", table, re.MULTILINE), (fmt, state, table)
+    assert "JSON export at the store level" in table and "memory flatness" in table
+
+
+def test_bench_export_json_output():
+    done = run_script("scripts/bench_export.py", "--n", "200", "--runs", "1", "--sizes", "200", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["n"] == 200
+    assert {(m["fmt"], m["state"]) for m in result["exports"]} == {
+        (fmt, state) for fmt in export.FORMATS for state in ("fresh", "parsed")
+    }
+    assert {r["fmt"] for r in result["references"]} == set(export.FORMATS)
+    assert all(m["out_bytes"] > 0 and len(m["ref_ratios"]) == 2 for m in result["exports"])
+
+
+def test_bench_store_runs_on_a_tiny_store():
+    done = run_script("scripts/bench_store.py", "--quick", "--sizes", "200", "--no-http")
+    assert done.returncode == 0, done.stderr
+    assert "200 annotations" in done.stdout and "export all" in done.stdout
