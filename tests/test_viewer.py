@@ -226,6 +226,26 @@ def test_filters_narrow_the_table_and_the_counts(viewer, coded, query, expected)
     assert page.find("strong", **{"data-total": ""})[0].content == str(expected)
 
 
+def test_the_table_shows_every_change_made_since_the_last_view(viewer, client, store, coded):
+    def counts() -> dict[str, int]:
+        page = Page(viewer.get("/").get_data(as_text=True))
+        return {
+            a.attrs["data-count"]: int(a.content.split()[-1])
+            for a in page.find("a")
+            if "data-count" in a.attrs
+        }
+
+    assert counts() == {"actor": 3, "claim": 2, "figure": 2}
+    first = coded[("85 targets", ARTICLE_URL)]
+    assert client.patch(f"/api/annotations/{first['id']}", json={"tag": "actor"}).status_code == 200
+    assert counts() == {"actor": 4, "claim": 1, "figure": 2}
+    assert client.delete(f"/api/annotations/{first['id']}").status_code == 204
+    assert counts() == {"actor": 3, "claim": 1, "figure": 2}
+    make(store, "seven locations", tag="figure")
+    assert counts() == {"actor": 3, "claim": 1, "figure": 3}
+    assert "ben" in Page(viewer.get("/charts").get_data(as_text=True)).text()
+
+
 def test_counts_per_tag_follow_the_filter(viewer, coded):
     page = Page(viewer.get("/?annotator=ana").get_data(as_text=True))
     counts = {

@@ -1,8 +1,7 @@
 """What the viewer shows: annotations filtered, sorted and paged, with counts and figures.
 
-Every view here reads the matching annotations once (the store parses a
-document the first time it is read, so the first view of a large store takes
-longest) and sorts and counts in memory; a page holds ``per_page`` of them.
+Views filter, sort and count through :mod:`newsmark.columns`, kept between
+requests until the store changes; a page holds ``per_page`` annotations.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from . import articles, contract
+from . import articles, columns, contract
 from .store import AnnotationFilter, Doc, Store
 
 #: Beyond this many days, the chart over time counts per month: a bar a day would be too thin to see.
@@ -53,13 +52,13 @@ def listing(
     store: Store, flt: AnnotationFilter, *, sort: str = "newest", page: int = 1, per_page: int = 50
 ) -> Listing:
     """Page ``page`` (1 is the first; past the end shows the last) of the matching annotations."""
-    rows = [doc for _, doc in store.select_annotations(flt)]
-    counts = Counter(doc["tag"] for doc in rows)
-    titles = article_titles(store)
-    rows.sort(key=_sort_key(sort, titles), reverse=sort == "newest")
-    pages = max(1, math.ceil(len(rows) / per_page))
+    cols = columns.of(store)
+    rows = cols.select(flt)
+    counts = cols.count(cols.tags, rows)
+    ordered = cols.ordered(rows, sort)
+    pages = max(1, math.ceil(len(ordered) / per_page))
     page = min(max(page, 1), pages)
-    items = rows[(page - 1) * per_page : page * per_page]
+    items = [cols.docs[i] for i in ordered[(page - 1) * per_page : page * per_page]]
     return Listing(
         items=items,
         total=len(rows),
@@ -67,25 +66,9 @@ def listing(
         page=page,
         pages=pages,
         per_page=per_page,
-        titles=titles,
+        titles=cols.titles,
         article_ids={doc["url"]: contract.article_id(doc["url"]) for doc in items},
     )
-
-
-def _sort_key(sort: str, titles: dict[str, str]) -> Any:
-    # Ties keep a fixed order (time, then id), so a page never shifts between two views.
-    if sort == "article":
-        return lambda d: (
-            (titles.get(d["url"]) or d["url"]).casefold(),
-            d["url"],
-            d["position"]["start"],
-            d["id"],
-        )
-    if sort == "tag":
-        return lambda d: (contract.TAGS.index(d["tag"]), d["created"], d["id"])
-    if sort == "coder":
-        return lambda d: (d["annotator"].casefold(), d["created"], d["id"])
-    return lambda d: (d["created"], d["id"])  # newest (reversed) and oldest
 
 
 def article_titles(store: Store) -> dict[str, str]:
@@ -95,7 +78,7 @@ def article_titles(store: Store) -> dict[str, str]:
 
 def coders(store: Store) -> list[str]:
     """Everyone who has coded, for the filter's choices."""
-    return sorted(store.stats()["by_annotator"], key=str.casefold)
+    return columns.coders(columns.of(store))
 
 
 def article_choices(store: Store) -> list[tuple[str, str]]:
@@ -117,17 +100,21 @@ class ArticleRow:
 
 def article_rows(store: Store) -> list[ArticleRow]:
     """Every article coded or seen, most recently seen first; those with no stored text last."""
+    cols = columns.of(store)
     known = {a["url"]: a for a in store.all_articles()}
+    per_tag = Counter(zip(cols.urls, cols.tags, strict=True))
+    versions = store.version_counts()
     rows = []
-    for url in set(known) | set(store.annotation_urls()):
+    for url in set(known) | set(cols.urls):
         article = known.get(url)
+        counts = {tag: per_tag.get((url, tag), 0) for tag in contract.TAGS}
         rows.append(
             ArticleRow(
                 id=contract.article_id(url),
                 url=url,
                 title=article["title"] if article else "",
-                counts=articles.counts(store, url),
-                versions=len(store.versions_of(article["id"])) if article else 0,
+                counts={**counts, "total": sum(counts.values())},
+                versions=versions.get(article["id"], 0) if article else 0,
                 last_seen=article["last_seen"] if article else None,
             )
         )
@@ -148,12 +135,13 @@ class Figures:
 
 
 def figures(store: Store, flt: AnnotationFilter) -> Figures:
-    rows = [doc for _, doc in store.select_annotations(flt)]
-    titles = article_titles(store)
-    tags = Counter(d["tag"] for d in rows)
-    urls = Counter(d["url"] for d in rows)
-    people = Counter(d["annotator"] for d in rows)
-    days = Counter(d["created"][:10] for d in rows)
+    cols = columns.of(store)
+    rows = cols.select(flt)
+    titles = cols.titles
+    tags = cols.count(cols.tags, rows)
+    urls = cols.count(cols.urls, rows)
+    people = cols.count(cols.annotators, rows)
+    days = Counter(cols.created[i][:10] for i in rows)
     over_time, per = _over_time(days)
     return Figures(
         by_tag=[(tag, tags.get(tag, 0), {"tag": tag}) for tag in contract.TAGS],

@@ -106,6 +106,7 @@ class Store:
             raise StoreLocked(f"the data folder {self.folder} is in use by another process") from None
         self.lock = threading.RLock()
         self.closed = False
+        self._transactions = 0
         try:
             with _loading(self.folder):
                 self._journal = JournalMiddleware(
@@ -174,6 +175,8 @@ class Store:
                     yield
             except JournalError as exc:
                 raise StoreUnavailable(f"could not save: {exc}") from exc
+            finally:
+                self._transactions += 1  # also for one undone: a reader only rereads once more
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -210,6 +213,11 @@ class Store:
                 return False
             self.annotations.remove(doc_ids=[found[0][0]])
             return True
+
+    @property
+    def generation(self) -> tuple[int, int]:
+        """Changes with every write: what was read at one value is still true while it stays."""
+        return self._journal.generation, self._transactions
 
     def count_annotations(self) -> int:
         with self.reading():
@@ -274,6 +282,17 @@ class Store:
                 return table.raw_values() if isinstance(table, LazyDocs) else list(table.values())
             return [doc for _, doc in self._candidates(flt) if flt.matches(doc)]
 
+    def all_annotations(self) -> list[Doc]:
+        """Every annotation document, parsed, in stored order (stored ones: read, never change)."""
+        with self.reading():
+            table = self.annotations._read_table()
+            if not isinstance(table, LazyDocs):
+                return list(table.values())
+            raw = table.raw_values()
+            if any(type(doc) is bytes for doc in raw):
+                return list(table.values())  # parses those still in their loaded bytes
+            return raw
+
     def select_annotations(self, flt: AnnotationFilter) -> list[tuple[int, Doc]]:
         """(doc id, stored document) of every matching annotation, in stored order, each parsed.
 
@@ -331,6 +350,11 @@ class Store:
             found = self.versions.lookup("article_id", article_id)
             self.versions.remove(doc_ids=[doc_id for doc_id, _ in found])
             self.versions.insert_multiple(docs)
+
+    def version_counts(self) -> dict[str, int]:
+        """Each article id with its number of versions (from the index: no text is read)."""
+        with self.reading():
+            return self.versions.values_of("article_id")
 
     def versions_of(self, article_id: str) -> list[Doc]:
         """The article's versions, oldest first."""
