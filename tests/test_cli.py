@@ -7,7 +7,7 @@ import json
 import pytest
 
 from helpers import ARTICLE_URL, body, validate
-from newsmark import annotations
+from newsmark import annotations, contract
 from newsmark.annotations import Rules
 from newsmark.cli import main
 from newsmark.schemas import AnnotationCreateSchema
@@ -64,6 +64,26 @@ def test_export_to_file_with_filters(capsys, data_dir, filled, tmp_path):
     assert [a["url"] for a in doc["articles"]] == [OTHER]
     code, out, _ = run(capsys, "export", "-q", "A COUNT", "--data-dir", str(data_dir))
     assert [a["id"] for a in json.loads(out)["annotations"]] == [filled[1]["id"]]
+
+
+def test_export_by_date_range(capsys, data_dir, monkeypatch):
+    days = iter(["2024-02-01T09:00:00.000Z", "2024-02-02T23:59:59.999Z", "2024-02-03T00:00:00.000Z"])
+    monkeypatch.setattr(contract, "utc_now", lambda: next(days))
+    with Store(data_dir) as store:
+        made = [
+            annotations.create(store, AnnotationCreateSchema().load(body(exact)), Rules())[0]
+            for exact in ("Joe Biden", "85 targets", "Lloyd Austin")
+        ]
+    args = ("export", "--format", "jsonl", "--data-dir", str(data_dir))
+    code, out, _ = run(capsys, *args, "--since", "2024-02-02", "--until", "2024-02-02")
+    assert code == 0 and [json.loads(line)["id"] for line in out.splitlines()] == [made[1]["id"]]
+    code, out, _ = run(capsys, *args, "--since", "2024-02-02")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [made[1]["id"], made[2]["id"]]
+    code, _, err = run(capsys, *args, "--since", "2024-02-03", "--until", "2024-02-01")
+    assert code == 1 and "--until" in err
+    with pytest.raises(SystemExit) as exited:
+        main([*args, "--since", "20240203"])
+    assert exited.value.code == 2 and "--since" in capsys.readouterr().err
 
 
 def test_export_refuses_a_bad_url(capsys, data_dir, filled):

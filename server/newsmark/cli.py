@@ -10,6 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -89,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--annotator", help="only this coder")
     p.add_argument("-q", help="only quotes or notes containing this text (any case)")
     p.add_argument(
+        "--since", type=_day, help="only annotations created on this UTC day (YYYY-MM-DD) or later"
+    )
+    p.add_argument(
+        "--until", type=_day, help="only annotations created on this UTC day (YYYY-MM-DD) or earlier"
+    )
+    p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         help="a progress bar on standard error (default: when standard error is a terminal)",
@@ -112,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _day(value: str) -> str:
+    """A day as YYYY-MM-DD; argparse reports the ValueError as a usage error."""
+    if len(value) != 10:  # fromisoformat also takes "20240203" and the like
+        raise ValueError(value)
+    return date.fromisoformat(value).isoformat()
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return serve.run(settings)
 
@@ -128,13 +142,19 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             url = contract.normalize_url(args.url)
         except contract.UrlError as exc:
             raise CliError(f"--url: URL {exc}") from None
-    flt = AnnotationFilter(url=url, tag=args.tag, annotator=args.annotator, q=args.q)
+    if args.since and args.until and args.since > args.until:
+        raise CliError("--until must not be before --since")
+    flt = AnnotationFilter(
+        url=url, tag=args.tag, annotator=args.annotator, q=args.q, since=args.since, until=args.until
+    )
     params = {
         "format": args.format,
         "url": url,
         "tag": args.tag,
         "annotator": args.annotator,
         "q": args.q,
+        "since": args.since,
+        "until": args.until,
         "excel": "true" if args.excel else None,
     }
 
