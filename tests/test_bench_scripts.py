@@ -47,3 +47,11 @@ def test_bench_store_runs_on_a_tiny_store():
     done = run_script("scripts/bench_store.py", "--quick", "--sizes", "200", "--no-http")
     assert done.returncode == 0, done.stderr
     assert "200 annotations" in done.stdout and "export all" in done.stdout
+
+
+def test_bench_viewer_runs_on_a_tiny_store():
+    done = run_script("scripts/bench_viewer.py", "--n", "300", "--runs", "1")
+    assert done.returncode == 0, done.stderr
+    for label in ("annotations, newest first", "search in quotes and notes", "article page", "charts"):
+        assert re.search(rf"^{label} +\d", done.stdout, re.MULTILINE), (label, done.stdout)
+    assert "after an edit" in done.stdout
