@@ -19,18 +19,8 @@ from helpers import TOKEN, body, validate
 from newsmark.settings import Settings
 from newsmark.store import Store
 from newsmark.web import create_app
+from strategies import json_values
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=40),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=12,
-)
 GOOD = body("Joe Biden", tag="actor")
 PATHS = [
     (),

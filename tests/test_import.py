@@ -35,6 +35,7 @@ from newsmark.settings import Settings
 from newsmark.store import AnnotationFilter, Store
 from newsmark.text import article_text, text_sha256, version_iri
 from newsmark.web import create_app
+from strategies import json_values
 
 REVISED = article_text(["An update at the top, « with quotes ».", *TRICKY_TEXT.split("\n\n")])
 NO_TEXT_URL = "https://lite.cnn.com/2024/02/04/world/never-seen"
@@ -642,19 +643,6 @@ def fuzz_client() -> tuple[Store, Any, dict[str, Any]]:
     client = create_app(Settings(data_dir=folder / "data"), store, TOKEN).test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
     return store, client, good
-
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=False)
-    | st.text(max_size=30),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
-    ),
-    max_leaves=10,
-)
 
 
 @given(path=st.sampled_from(FUZZ_PATHS), value=json_values, as_w3c=st.booleans())
