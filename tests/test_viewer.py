@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import count
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ from newsmark import annotations, contract
 from newsmark.annotations import Rules
 from newsmark.schemas import AnnotationCreateSchema
 from newsmark.text import article_text
+from newsmark.web import viewer as viewer_module
 from newsmark.web.security import SECURITY_HEADERS
 from newsmark.web.session import csrf_value
 
@@ -432,3 +434,21 @@ def test_charts_follow_the_filters_and_link_to_the_table(viewer, coded):
     hrefs = [a.attrs["href"] for a in Page(html).find("a") if a.attrs.get("href", "").startswith("/?")]
     assert "/?annotator=ben&tag=actor" in hrefs
     assert len(rows(viewer.get("/?annotator=ben&tag=actor"))) == 2
+
+
+def test_the_viewer_script_never_puts_markup_into_the_page():
+    """Text goes in through textContent only: no HTML parsing of anything the service sent."""
+    static = Path(viewer_module.__file__).parent / "static"
+    scripts = list(static.glob("*.js"))
+    assert scripts
+    for script in scripts:
+        code = script.read_text(encoding="utf-8")
+        for sink in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+        ):
+            assert sink not in code, f"{script.name} uses {sink}"

@@ -1,7 +1,7 @@
 // The viewer's only script (the Content Security Policy allows no inline script).
 // Table: change a tag or a note in place; delete with a confirmation, and undo while the page is open.
 // Article page: jump from highlight to highlight.
-// Text only ever goes into the page through textContent: never innerHTML.
+// Text only ever goes into the page through textContent, never parsed as HTML.
 
 const csrf = document.querySelector('meta[name="newsmark-csrf"]')?.content ?? "";
 
