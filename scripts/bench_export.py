@@ -57,7 +57,7 @@ import orjson
 import pandas as pd
 
 from bench_store import Corpus, make_articles, make_docs, write_newsmark_folder
-from newsmark import export
+from newsmark import export, w3c
 from newsmark.store import AnnotationFilter, Store
 
 Doc = dict[str, Any]
@@ -190,12 +190,10 @@ def references(docs: list[Doc], article_docs: list[Doc]) -> dict[str, list[tuple
         ],
         "csv": [("csv.writer", stdlib_csv), ("pandas", pandas_csv)],
         "w3c": [
-            ("orjson.dumps", lambda: orjson.dumps([export.w3c_annotation(d, dates) for d in docs])),
+            ("orjson.dumps", lambda: orjson.dumps([w3c.annotation(d, dates) for d in docs])),
             (
                 "json.dumps",
-                lambda: json.dumps(
-                    [export.w3c_annotation(d, dates) for d in docs], ensure_ascii=False
-                ).encode(),
+                lambda: json.dumps([w3c.annotation(d, dates) for d in docs], ensure_ascii=False).encode(),
             ),
         ],
     }

@@ -26,14 +26,16 @@ from helpers import (
     code_tricky,
     validate,
 )
-from newsmark import annotations, articles, export, importing
+from newsmark import annotations, articles, export, importing, w3c
 from newsmark.annotations import Rules
 from newsmark.cli import main
 from newsmark.errors import Invalid
 from newsmark.schemas import AnnotationCreateSchema
 from newsmark.settings import Settings
 from newsmark.store import AnnotationFilter, Store
-from newsmark.text import article_text, text_sha256, version_iri
+from newsmark.text import article_text, text_sha256
+from newsmark.w3c import CONTEXT as W3C_CONTEXT
+from newsmark.w3c import version_iri
 from newsmark.web import create_app
 from strategies import json_values
 
@@ -374,9 +376,9 @@ def test_quote_is_checked_against_a_stored_text(client, store, good_export):
 
 def w3c_of(doc_json: dict[str, Any]) -> dict[str, Any]:
     dates = {v["sha256"]: v["first_seen"] for a in doc_json["articles"] for v in a["versions"]}
-    items = [export.w3c_annotation(a, dates) for a in doc_json["annotations"]]
+    items = [w3c.annotation(a, dates) for a in doc_json["annotations"]]
     first = {"id": "tag:x,2024:p/1", "type": "AnnotationPage", "items": items}
-    return {"@context": export.W3C_CONTEXT, "id": "tag:x,2024:c", "type": "AnnotationCollection",
+    return {"@context": W3C_CONTEXT, "id": "tag:x,2024:c", "type": "AnnotationCollection",
             "total": len(items), "first": first}  # fmt: skip
 
 
@@ -431,7 +433,7 @@ def test_w3c_forms_accepted(store, good_export):
     items = w3c["first"]["items"]
     assert importing.run(store, w3c["first"], dry_run=True)["added"] == len(items)
     assert importing.run(store, items, dry_run=True)["added"] == len(items)
-    assert importing.run(store, {**items[0], "@context": export.W3C_CONTEXT})["added"] == 1
+    assert importing.run(store, {**items[0], "@context": W3C_CONTEXT})["added"] == 1
     chained = {
         **w3c,
         "first": {**w3c["first"], "items": items[:2], "next": {**w3c["first"], "items": items[2:]}},
@@ -605,8 +607,8 @@ def test_cli_import_goes_through_the_running_server(capsys, server, source, tmp_
 
 def test_version_iri_round_trips():
     sha = text_sha256(TRICKY_TEXT)
-    assert importing.sha256_of_version_iri(version_iri(sha)) == sha
-    assert importing.sha256_of_version_iri(version_iri(sha).replace("sha-256", "sha-512")) is None
+    assert w3c.sha256_of_version_iri(version_iri(sha)) == sha
+    assert w3c.sha256_of_version_iri(version_iri(sha).replace("sha-256", "sha-512")) is None
 
 
 # -- fuzz ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from newsmark import annotations, export
 from newsmark.annotations import Rules
 from newsmark.schemas import AnnotationCreateSchema
 from newsmark.store import AnnotationFilter, Store
-from newsmark.text import sha256_of_version_iri
+from newsmark.w3c import sha256_of_version_iri
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")

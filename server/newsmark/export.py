@@ -30,10 +30,9 @@ from typing import Any, ClassVar
 
 import orjson
 
-from . import __version__, articles, contract
+from . import __version__, articles, contract, w3c
 from .storage import dumps_docs
 from .store import AnnotationFilter, Doc, Store
-from .text import version_iri
 
 FORMATS = contract.EXPORT_FORMATS
 MEDIA_TYPES = {
@@ -149,46 +148,7 @@ def _csv(snap: Snapshot, progress: Progress = _no_progress, *, excel: bool = Fal
         progress(len(part))
 
 
-W3C_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 W3C_PAGE = 1000  # annotations per AnnotationPage
-
-
-def w3c_annotation(doc: Doc, version_dates: dict[str, str]) -> dict[str, Any]:
-    """One annotation in the W3C Web Annotation Data Model."""
-    body: list[dict[str, Any]] = [{"type": "TextualBody", "purpose": "tagging", "value": doc["tag"]}]
-    note = doc["note"]
-    if note is not None:  # an empty note too, so that an import gives back "" and not null
-        body.append({"type": "TextualBody", "purpose": "commenting", "value": note, "format": "text/plain"})
-    target: dict[str, Any] = {
-        "type": "SpecificResource",
-        "source": doc["url"],
-        "selector": [
-            {"type": "TextQuoteSelector", **doc["quote"]},
-            {"type": "TextPositionSelector", **doc["position"]},
-        ],
-    }
-    sha = doc["article_sha256"]
-    if sha:
-        # The version of the article the offsets refer to: named by its text's hash
-        # (RFC 6920), so an import knows it, and dated by when it was first seen. A
-        # version whose text is not stored (imported from W3C) is dated by the
-        # annotation, which was made on it.
-        target["state"] = {
-            "type": "TimeState",
-            "sourceDate": version_dates.get(sha, doc["created"]),
-            "cached": version_iri(sha),
-        }
-    return {
-        "@context": W3C_CONTEXT,
-        "id": f"urn:uuid:{doc['id']}",
-        "type": "Annotation",
-        "motivation": ["classifying", "commenting"] if note is not None else "classifying",
-        "creator": {"type": "Person", "name": doc["annotator"]},
-        "created": doc["created"],
-        "modified": doc["updated"],
-        "body": body,
-        "target": target,
-    }
 
 
 def iter_w3c(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
@@ -202,7 +162,7 @@ def _w3c(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
     collection = f"tag:newsmark,2024:export/{uuid.uuid4()}"
     pages = max(1, -(-len(annotations) // W3C_PAGE))
     head = {
-        "@context": W3C_CONTEXT,
+        "@context": w3c.CONTEXT,
         "id": collection,
         "type": "AnnotationCollection",
         "label": f"newsmark export {contract.utc_now()}",
@@ -210,7 +170,7 @@ def _w3c(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
     }
     yield orjson.dumps(head)[:-1] + b',"first":'
     for n in range(pages):
-        items = [w3c_annotation(_parsed(d), dates) for d in annotations[n * W3C_PAGE : (n + 1) * W3C_PAGE]]
+        items = [w3c.annotation(_parsed(d), dates) for d in annotations[n * W3C_PAGE : (n + 1) * W3C_PAGE]]
         page = {"id": f"{collection}/page/{n + 1}", "type": "AnnotationPage", "partOf": collection,
                 "startIndex": n * W3C_PAGE, "items": items}  # fmt: skip
         opened = orjson.dumps(page)[:-1]

@@ -36,7 +36,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from . import contract
+from . import contract, w3c
 from .articles import TEXT_FORM
 from .errors import Invalid
 from .schemas import (
@@ -48,7 +48,7 @@ from .schemas import (
     time_key,
 )
 from .store import Doc, Store
-from .text import is_article_text, quote_mismatches, sha256_of_version_iri, text_sha256
+from .text import is_article_text, quote_mismatches, text_sha256
 
 #: Fields fixed when an annotation is made: the same id with others is another annotation.
 IMMUTABLE = ("url", "quote", "position", "annotator", "created", "article_sha256", "schema_version")
@@ -172,7 +172,7 @@ def parse(data: Any) -> ImportFile:
     """
     if isinstance(data, dict) and ("schema_version" in data or "annotations" in data):
         return _parse_export(data)
-    if isinstance(data, list) or (isinstance(data, dict) and _types(data) & W3C_TYPES):
+    if isinstance(data, list) or (isinstance(data, dict) and w3c.types(data) & w3c.TYPES):
         return _parse_w3c(data)
     raise Invalid(
         "The file is neither a newsmark JSON export nor W3C Web Annotations. Nothing was imported.",
@@ -278,153 +278,15 @@ def _stored_form(data: dict[str, Any]) -> Doc:
 
 # -- W3C Web Annotation ------------------------------------------------------------
 
-W3C_TYPES = {"AnnotationCollection", "AnnotationPage", "Annotation"}
-_URN_UUID = re.compile(r"urn:uuid:(.*)", re.IGNORECASE)
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    kind = node.get("type")
-    values = kind if isinstance(kind, list) else [kind]
-    return {v for v in values if isinstance(v, str)}
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
 
 def _parse_w3c(data: Any) -> ImportFile:
     problems = _Problems()
-    items = _w3c_items(data, problems)
+    items = w3c.items_of(data, problems.add)
     problems.raise_if_any()
-    mapped = ((path, _from_w3c(item, path, problems)) for path, item in items)
+    mapped = ((path, w3c.stored_form(item, path, problems.add)) for path, item in items)
     annotations = _parse_annotations(((p, a) for p, a in mapped if a is not None), problems)
     problems.raise_if_any()
     return ImportFile("w3c", annotations)
-
-
-def _w3c_items(data: Any, problems: _Problems) -> list[tuple[str, Any]]:
-    """The annotations of a collection (pages chained by embedded ``next``), a page, or a list."""
-    if isinstance(data, list):
-        return [(f"items[{n}]", item) for n, item in enumerate(data)]
-    types = _types(data)
-    if "Annotation" in types:
-        return [("items[0]", data)]
-    items: list[Any] = []
-    if "AnnotationCollection" in types:
-        items += _page_items(data, "collection", problems) if "items" in data else []
-        page, path = data.get("first"), "first"
-    else:
-        page, path = data, "page"
-    pages = 0
-    while page is not None:  # a loop, not recursion: an export of 100k annotations has 100 pages
-        if not isinstance(page, dict) or "AnnotationPage" not in _types(page):
-            problems.add(
-                path, "must be an AnnotationPage embedded in the file (linked pages are not fetched)."
-            )
-            break
-        pages += 1
-        items += _page_items(page, path, problems)
-        page, path = page.get("next"), f"pages[{pages}]"
-    total = data.get("total")
-    if "AnnotationCollection" in types and isinstance(total, int) and total != len(items):
-        problems.add(
-            "total", f"is {total} but the pages hold {len(items)} annotations: is the file cut short?"
-        )
-    return [(f"items[{n}]", item) for n, item in enumerate(items)]
-
-
-def _page_items(page: dict[str, Any], path: str, problems: _Problems) -> list[Any]:
-    items = page.get("items")
-    if not isinstance(items, list):
-        problems.add(f"{path}.items", "must be a list of annotations.")
-        return []
-    return items
-
-
-def _from_w3c(item: Any, path: str, problems: _Problems) -> dict[str, Any] | None:
-    """A W3C Annotation as newsmark's stored form, for the stored-form schema to check.
-
-    A value the mapping cannot find is left out, so that the schema names it missing.
-    """
-    if not isinstance(item, dict) or "Annotation" not in _types(item):
-        problems.add(path, "is not a W3C Annotation (an object whose type is Annotation).")
-        return None
-    out: dict[str, Any] = {"schema_version": contract.SCHEMA_VERSION, "article_sha256": None}
-    before = problems.count
-    ident = item.get("id")
-    match = _URN_UUID.fullmatch(ident) if isinstance(ident, str) else None
-    if match is None:
-        problems.add(f"{path}.id", "must be urn:uuid:<UUID> (newsmark's annotation ids are UUIDs).")
-    else:
-        out["id"] = match.group(1)
-    _map_bodies(item.get("body"), f"{path}.body", out, problems)
-    creator = item.get("creator")
-    if isinstance(creator, dict) and "name" in creator:
-        out["annotator"] = creator["name"]
-    else:
-        problems.add(f"{path}.creator", "must be an agent with a name (the coder).")
-    for key, name in (("created", "created"), ("modified", "updated")):
-        if key in item:
-            out[name] = item[key]
-    _map_target(item.get("target"), f"{path}.target", out, problems)
-    return out if problems.count == before else None
-
-
-def _map_bodies(body: Any, path: str, out: dict[str, Any], problems: _Problems) -> None:
-    bodies = _as_list(body)
-    purposes = [b.get("purpose") if isinstance(b, dict) else None for b in bodies]
-    if any(p not in ("tagging", "commenting") for p in purposes):
-        problems.add(
-            path, "holds a body newsmark cannot keep: only TextualBody with purpose tagging or commenting."
-        )
-        return
-    tagging = [b for b in bodies if b["purpose"] == "tagging"]
-    commenting = [b for b in bodies if b["purpose"] == "commenting"]
-    if len(tagging) != 1 or len(commenting) > 1:
-        problems.add(
-            path, "must hold exactly one tagging body (the tag) and at most one commenting body (the note)."
-        )
-        return
-    if "value" in tagging[0]:
-        out["tag"] = tagging[0]["value"]
-    if not commenting:
-        out["note"] = None
-    elif "value" in commenting[0]:  # else left out: the schema names the note missing
-        out["note"] = commenting[0]["value"]
-
-
-def _map_target(target: Any, path: str, out: dict[str, Any], problems: _Problems) -> None:
-    targets = _as_list(target)
-    if len(targets) != 1 or not isinstance(targets[0], dict):
-        problems.add(path, "must be exactly one SpecificResource (the article).")
-        return
-    target = targets[0]
-    if "source" in target:
-        out["url"] = target["source"]
-    selectors = {
-        s["type"]: s
-        for s in _as_list(target.get("selector"))
-        if isinstance(s, dict) and isinstance(s.get("type"), str)
-    }
-    quote, position = selectors.get("TextQuoteSelector"), selectors.get("TextPositionSelector")
-    if quote is None or position is None:
-        problems.add(f"{path}.selector", "must hold a TextQuoteSelector and a TextPositionSelector.")
-        return
-    # Prefix and suffix are optional in the W3C model and always present (maybe empty) in newsmark.
-    out["quote"] = {"prefix": "", "suffix": "", **{k: v for k, v in quote.items() if k != "type"}}
-    out["position"] = {k: v for k, v in position.items() if k != "type"}
-    cached = [s["cached"] for s in _as_list(target.get("state")) if isinstance(s, dict) and "cached" in s]
-    if len(cached) > 1:
-        problems.add(f"{path}.state", "names more than one article version (cached).")
-    elif cached:
-        sha = sha256_of_version_iri(cached[0]) if isinstance(cached[0], str) else None
-        if sha is None:
-            problems.add(
-                f"{path}.state.cached", "must name the article version as ni:///sha-256;<base64url>."
-            )
-        out["article_sha256"] = sha
 
 
 # -- step 2: against the store -------------------------------------------------------

@@ -10,8 +10,6 @@ Offsets are counted in Unicode code points, as Python indexes a ``str``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Iterable
@@ -44,31 +42,6 @@ def is_article_text(text: str) -> bool:
 def text_sha256(text: str) -> str:
     """The hex SHA-256 of the text's UTF-8 bytes: the id of an article version."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-#: The RFC 6920 "ni" name of an article version: its text's SHA-256, base64url without padding.
-_VERSION_IRI = re.compile(r"ni:///sha-256;([A-Za-z0-9_-]{43})")
-
-
-def version_iri(sha256: str) -> str:
-    """The version with text SHA-256 ``sha256`` (hex) as an RFC 6920 IRI, ``ni:///sha-256;<base64url>``."""
-    digest = base64.urlsafe_b64encode(bytes.fromhex(sha256)).rstrip(b"=").decode("ascii")
-    return f"ni:///sha-256;{digest}"
-
-
-def sha256_of_version_iri(iri: str) -> str | None:
-    """The hex SHA-256 that :func:`version_iri` made ``iri`` from; None if ``iri`` is not of that form."""
-    match = _VERSION_IRI.fullmatch(iri)
-    if match is None:
-        return None
-    try:
-        digest = base64.urlsafe_b64decode(match.group(1) + "=")
-    except (binascii.Error, ValueError):
-        return None
-    sha = digest.hex()
-    # 43 characters hold 258 bits: refuse the spellings whose last two bits are not zero,
-    # so that one version has one name.
-    return sha if version_iri(sha) == iri else None
 
 
 def quote_mismatches(text: str, exact: str, prefix: str, suffix: str, start: int, end: int) -> dict[str, str]:

@@ -1,0 +1,237 @@
+"""The W3C Web Annotation Data Model, both ways: an annotation written out, and read back.
+
+Writing (:func:`annotation`) is what the ``w3c`` export holds; reading
+(:func:`items_of`, :func:`stored_form`) is what an import of such a file makes of
+it. The article version an annotation's offsets refer to is named in the
+target's state by its text's SHA-256, as an RFC 6920 IRI (:func:`version_iri`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from typing import Any
+
+from . import contract
+from .store import Doc
+
+CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+
+#: Where a file is at fault, and why: ``report("items[3].target", "must be …")``.
+Report = Callable[[str, str], None]
+
+
+class _Counted:
+    """A report that counts what it was told, to know whether one annotation had a problem."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.count = 0
+
+    def __call__(self, path: str, reason: str) -> None:
+        self.count += 1
+        self.report(path, reason)
+
+
+#: The RFC 6920 "ni" name of an article version: its text's SHA-256, base64url without padding.
+_VERSION_IRI = re.compile(r"ni:///sha-256;([A-Za-z0-9_-]{43})")
+
+
+def version_iri(sha256: str) -> str:
+    """The version with text SHA-256 ``sha256`` (hex) as an RFC 6920 IRI, ``ni:///sha-256;<base64url>``."""
+    digest = base64.urlsafe_b64encode(bytes.fromhex(sha256)).rstrip(b"=").decode("ascii")
+    return f"ni:///sha-256;{digest}"
+
+
+def sha256_of_version_iri(iri: str) -> str | None:
+    """The hex SHA-256 that :func:`version_iri` made ``iri`` from; None if ``iri`` is not of that form."""
+    match = _VERSION_IRI.fullmatch(iri)
+    if match is None:
+        return None
+    try:
+        digest = base64.urlsafe_b64decode(match.group(1) + "=")
+    except (binascii.Error, ValueError):
+        return None
+    sha = digest.hex()
+    # 43 characters hold 258 bits: refuse the spellings whose last two bits are not zero,
+    # so that one version has one name.
+    return sha if version_iri(sha) == iri else None
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def annotation(doc: Doc, version_dates: dict[str, str]) -> dict[str, Any]:
+    """One annotation in the W3C Web Annotation Data Model."""
+    body: list[dict[str, Any]] = [{"type": "TextualBody", "purpose": "tagging", "value": doc["tag"]}]
+    note = doc["note"]
+    if note is not None:  # an empty note too, so that an import gives back "" and not null
+        body.append({"type": "TextualBody", "purpose": "commenting", "value": note, "format": "text/plain"})
+    target: dict[str, Any] = {
+        "type": "SpecificResource",
+        "source": doc["url"],
+        "selector": [
+            {"type": "TextQuoteSelector", **doc["quote"]},
+            {"type": "TextPositionSelector", **doc["position"]},
+        ],
+    }
+    sha = doc["article_sha256"]
+    if sha:
+        # The version of the article the offsets refer to: named by its text's hash
+        # (RFC 6920), so an import knows it, and dated by when it was first seen. A
+        # version whose text is not stored (imported from W3C) is dated by the
+        # annotation, which was made on it.
+        target["state"] = {
+            "type": "TimeState",
+            "sourceDate": version_dates.get(sha, doc["created"]),
+            "cached": version_iri(sha),
+        }
+    return {
+        "@context": CONTEXT,
+        "id": f"urn:uuid:{doc['id']}",
+        "type": "Annotation",
+        "motivation": ["classifying", "commenting"] if note is not None else "classifying",
+        "creator": {"type": "Person", "name": doc["annotator"]},
+        "created": doc["created"],
+        "modified": doc["updated"],
+        "body": body,
+        "target": target,
+    }
+
+
+# -- reading ---------------------------------------------------------------------------
+
+TYPES = {"AnnotationCollection", "AnnotationPage", "Annotation"}
+_URN_UUID = re.compile(r"urn:uuid:(.*)", re.IGNORECASE)
+
+
+def types(node: dict[str, Any]) -> set[str]:
+    """The node's ``type`` values (one or a list), the strings among them."""
+    kind = node.get("type")
+    values = kind if isinstance(kind, list) else [kind]
+    return {v for v in values if isinstance(v, str)}
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def items_of(data: Any, report: Report) -> list[tuple[str, Any]]:
+    """The annotations of a collection (pages chained by embedded ``next``), a page, or a list."""
+    if isinstance(data, list):
+        return [(f"items[{n}]", item) for n, item in enumerate(data)]
+    kinds = types(data)
+    if "Annotation" in kinds:
+        return [("items[0]", data)]
+    items: list[Any] = []
+    if "AnnotationCollection" in kinds:
+        items += _page_items(data, "collection", report) if "items" in data else []
+        page, path = data.get("first"), "first"
+    else:
+        page, path = data, "page"
+    pages = 0
+    while page is not None:  # a loop, not recursion: an export of 100k annotations has 100 pages
+        if not isinstance(page, dict) or "AnnotationPage" not in types(page):
+            report(path, "must be an AnnotationPage embedded in the file (linked pages are not fetched).")
+            break
+        pages += 1
+        items += _page_items(page, path, report)
+        page, path = page.get("next"), f"pages[{pages}]"
+    total = data.get("total")
+    if "AnnotationCollection" in kinds and isinstance(total, int) and total != len(items):
+        report("total", f"is {total} but the pages hold {len(items)} annotations: is the file cut short?")
+    return [(f"items[{n}]", item) for n, item in enumerate(items)]
+
+
+def _page_items(page: dict[str, Any], path: str, report: Report) -> list[Any]:
+    items = page.get("items")
+    if not isinstance(items, list):
+        report(f"{path}.items", "must be a list of annotations.")
+        return []
+    return items
+
+
+def stored_form(item: Any, path: str, report: Report) -> dict[str, Any] | None:
+    """A W3C Annotation as newsmark's stored form, for the stored-form schema to check.
+
+    A value the mapping cannot find is left out, so that the schema names it missing.
+    """
+    if not isinstance(item, dict) or "Annotation" not in types(item):
+        report(path, "is not a W3C Annotation (an object whose type is Annotation).")
+        return None
+    out: dict[str, Any] = {"schema_version": contract.SCHEMA_VERSION, "article_sha256": None}
+    problems = _Counted(report)
+    ident = item.get("id")
+    match = _URN_UUID.fullmatch(ident) if isinstance(ident, str) else None
+    if match is None:
+        problems(f"{path}.id", "must be urn:uuid:<UUID> (newsmark's annotation ids are UUIDs).")
+    else:
+        out["id"] = match.group(1)
+    _map_bodies(item.get("body"), f"{path}.body", out, problems)
+    creator = item.get("creator")
+    if isinstance(creator, dict) and "name" in creator:
+        out["annotator"] = creator["name"]
+    else:
+        problems(f"{path}.creator", "must be an agent with a name (the coder).")
+    for key, name in (("created", "created"), ("modified", "updated")):
+        if key in item:
+            out[name] = item[key]
+    _map_target(item.get("target"), f"{path}.target", out, problems)
+    return out if not problems.count else None
+
+
+def _map_bodies(body: Any, path: str, out: dict[str, Any], report: Report) -> None:
+    bodies = _as_list(body)
+    purposes = [b.get("purpose") if isinstance(b, dict) else None for b in bodies]
+    if any(p not in ("tagging", "commenting") for p in purposes):
+        report(
+            path, "holds a body newsmark cannot keep: only TextualBody with purpose tagging or commenting."
+        )
+        return
+    tagging = [b for b in bodies if b["purpose"] == "tagging"]
+    commenting = [b for b in bodies if b["purpose"] == "commenting"]
+    if len(tagging) != 1 or len(commenting) > 1:
+        report(
+            path, "must hold exactly one tagging body (the tag) and at most one commenting body (the note)."
+        )
+        return
+    if "value" in tagging[0]:
+        out["tag"] = tagging[0]["value"]
+    if not commenting:
+        out["note"] = None
+    elif "value" in commenting[0]:  # else left out: the schema names the note missing
+        out["note"] = commenting[0]["value"]
+
+
+def _map_target(target: Any, path: str, out: dict[str, Any], report: Report) -> None:
+    targets = _as_list(target)
+    if len(targets) != 1 or not isinstance(targets[0], dict):
+        report(path, "must be exactly one SpecificResource (the article).")
+        return
+    target = targets[0]
+    if "source" in target:
+        out["url"] = target["source"]
+    selectors = {
+        s["type"]: s
+        for s in _as_list(target.get("selector"))
+        if isinstance(s, dict) and isinstance(s.get("type"), str)
+    }
+    quote, position = selectors.get("TextQuoteSelector"), selectors.get("TextPositionSelector")
+    if quote is None or position is None:
+        report(f"{path}.selector", "must hold a TextQuoteSelector and a TextPositionSelector.")
+        return
+    # Prefix and suffix are optional in the W3C model and always present (maybe empty) in newsmark.
+    out["quote"] = {"prefix": "", "suffix": "", **{k: v for k, v in quote.items() if k != "type"}}
+    out["position"] = {k: v for k, v in position.items() if k != "type"}
+    cached = [s["cached"] for s in _as_list(target.get("state")) if isinstance(s, dict) and "cached" in s]
+    if len(cached) > 1:
+        report(f"{path}.state", "names more than one article version (cached).")
+    elif cached:
+        sha = sha256_of_version_iri(cached[0]) if isinstance(cached[0], str) else None
+        if sha is None:
+            report(f"{path}.state.cached", "must name the article version as ni:///sha-256;<base64url>.")
+        out["article_sha256"] = sha
