@@ -8,9 +8,11 @@ import copy
 import functools
 import json
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -107,6 +109,22 @@ def test_w3c_round_trip_gives_the_same_annotations(source, store):
         importing.parse(json.loads(render(store, "w3c"))).annotations
         == importing.parse(json.loads(original)).annotations
     )
+
+
+def test_a_w3c_export_of_many_pages_can_be_read_back(source, store, tmp_path, monkeypatch):
+    """Pages nest one in the next; past W3C_MAX_PAGES they grow, so no JSON depth limit is hit."""
+    one = json.loads(exported(source, "json"))
+    many = {**one, "annotations": [{**one["annotations"][0], "id": str(uuid.uuid4())} for _ in range(1200)]}
+    assert importing.run(store, many)["added"] == 1200
+    monkeypatch.setattr(export, "W3C_PAGE", 1)  # 1,200 pages of one, were there no cap: too deep for orjson
+    raw = render(store, "w3c")
+    collection = orjson.loads(raw)
+    pages, page = 0, collection["first"]
+    while page:
+        pages, page = pages + 1, page.get("next")
+    assert pages <= export.W3C_MAX_PAGES
+    with Store(tmp_path / "other") as other:
+        assert importing.run(other, collection)["added"] == 1200
 
 
 def test_json_then_w3c_then_json(source, tmp_path):

@@ -149,6 +149,9 @@ def _csv(snap: Snapshot, progress: Progress = _no_progress, *, excel: bool = Fal
 
 
 W3C_PAGE = 1000  # annotations per AnnotationPage
+#: Each page is embedded in the one before, one level deeper: JSON readers stop at some depth
+#: (orjson, which the import uses, at 1024), so beyond this many pages the pages grow instead.
+W3C_MAX_PAGES = 500
 
 
 def iter_w3c(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
@@ -160,7 +163,8 @@ def _w3c(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
     annotations, article_docs = snap
     dates = {v["sha256"]: v["first_seen"] for a in article_docs for v in a["versions"]}
     collection = f"tag:newsmark,2024:export/{uuid.uuid4()}"
-    pages = max(1, -(-len(annotations) // W3C_PAGE))
+    size = max(W3C_PAGE, -(-len(annotations) // W3C_MAX_PAGES))
+    pages = max(1, -(-len(annotations) // size))
     head = {
         "@context": w3c.CONTEXT,
         "id": collection,
@@ -170,9 +174,9 @@ def _w3c(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
     }
     yield orjson.dumps(head)[:-1] + b',"first":'
     for n in range(pages):
-        items = [w3c.annotation(_parsed(d), dates) for d in annotations[n * W3C_PAGE : (n + 1) * W3C_PAGE]]
+        items = [w3c.annotation(_parsed(d), dates) for d in annotations[n * size : (n + 1) * size]]
         page = {"id": f"{collection}/page/{n + 1}", "type": "AnnotationPage", "partOf": collection,
-                "startIndex": n * W3C_PAGE, "items": items}  # fmt: skip
+                "startIndex": n * size, "items": items}  # fmt: skip
         opened = orjson.dumps(page)[:-1]
         yield opened + (b',"next":' if n + 1 < pages else b"}")
         progress(len(items))
