@@ -88,6 +88,13 @@ def test_the_token_link_sets_a_strict_httponly_cookie_and_leaves_a_clean_url(ano
     assert anon.get("/charts?tag=claim").status_code == 200
 
 
+def test_after_signing_in_the_form_returns_to_the_page_asked_for(anon):
+    page = Page(anon.get(f"/articles/{ARTICLE_URL}?version=1").get_data(as_text=True))
+    [target] = [i.attrs["value"] for i in page.find("input") if i.attrs.get("name") == "next"]
+    response = anon.post("/signin", data={"token": TOKEN, "next": target})
+    assert response.headers["Location"] == f"/articles/{ARTICLE_URL}?version=1"
+
+
 def test_a_wrong_token_link_signs_nobody_in(anon):
     response = anon.get("/?token=wrong")
     assert response.status_code == 401
@@ -99,8 +106,9 @@ def test_a_wrong_token_link_signs_nobody_in(anon):
 def test_the_sign_in_form_takes_the_token_and_only_goes_to_local_pages(anon):
     response = anon.post("/signin", data={"token": "nope", "next": "/charts"})
     assert response.status_code == 401
-    response = anon.post("/signin", data={"token": TOKEN, "next": "//evil.example/x"})
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    for elsewhere in ("//evil.example/x", "/\\evil.example", "/\t/evil.example", "https://evil.example/"):
+        response = anon.post("/signin", data={"token": TOKEN, "next": elsewhere})
+        assert response.status_code == 303 and response.headers["Location"] == "/", elsewhere
     response = anon.post("/signin", data={"token": TOKEN, "next": "/articles"})
     assert response.headers["Location"] == "/articles"
     assert anon.get("/articles").status_code == 200

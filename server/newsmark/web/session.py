@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import urlencode
+import re
+from urllib.parse import quote, urlencode
 
 from flask import Response, redirect, request
 from werkzeug.exceptions import Forbidden
@@ -70,12 +71,19 @@ def sign_out(target: str) -> Response:
 def clean_target() -> str:
     """This request's path and query without the ``token`` parameter."""
     rest = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
-    return request.path + (f"?{urlencode(rest)}" if rest else "")
+    # Quoted again: the path arrives decoded, and an article URL in it may hold anything.
+    path = quote(request.path, safe="/:@!$&'()*+,;=-._~")
+    return path + (f"?{urlencode(rest)}" if rest else "")
+
+
+#: A path on this service: one "/" first, then no white space or backslash, which browsers drop
+#: or turn into "/" (so that "/\t/evil.example" would become "//evil.example", another site).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\\]*")
 
 
 def safe_next(value: str | None) -> str:
     """A local path to go to after signing in; anything else (another site, ``//host``) goes home."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+    if value and _LOCAL_PATH.fullmatch(value):
         return value
     return "/"
 
