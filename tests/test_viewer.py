@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import count
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -460,3 +460,15 @@ def test_the_viewer_script_never_puts_markup_into_the_page():
             "new Function",
         ):
             assert sink not in code, f"{script.name} uses {sink}"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    key=st.text(max_size=60),
+    form=st.dictionaries(st.sampled_from(["token", "next", "x"]), st.text(max_size=30)),
+)
+def test_no_article_key_or_sign_in_form_makes_the_viewer_fail(viewer, anon, coded, key, form):
+    response = viewer.get("/articles/" + quote(key, safe=""))
+    assert response.status_code in (200, 404, 422), response.get_data(as_text=True)[-500:]
+    response = anon.post("/signin", data=form)
+    assert response.status_code in (303, 401)
