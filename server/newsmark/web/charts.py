@@ -15,6 +15,7 @@ Row = tuple[str, int, dict[str, str]]  # label, count, the filter that shows tho
 LABEL_WIDTH = 230
 BAR_WIDTH = 420
 ROW_HEIGHT = 24
+MAX_COLUMN = 36  # the widest column over time, in pixels
 MAX_LABEL = 34  # characters; the full label is in the bar's tooltip
 
 
@@ -77,6 +78,7 @@ def columns(rows: Sequence[Row], *, title: str, link: Callable[[dict[str, str]],
     plot_w, plot_h, left, bottom = 680, 160, 40, 36
     step = plot_w / len(rows)
     gap = 1 if step >= 3 else 0
+    width = min(max(step - gap, 0.5), MAX_COLUMN)  # a few days make narrow columns, not slabs
     parts = [
         Markup('<svg class="chart" role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}">').format(
             w=left + plot_w + 10, h=plot_h + bottom + 10
@@ -100,9 +102,9 @@ def columns(rows: Sequence[Row], *, title: str, link: Callable[[dict[str, str]],
         ).format(
             label=label,
             count=count,
-            x=left + n * step,
+            x=left + n * step + (step - width) / 2,
             y=plot_h + 5 - height,
-            w=max(step - gap, 0.5),
+            w=width,
             h=height,
         )
         parts.append(Markup('<a href="{}">{}</a>').format(link(flt), rect) if count else rect)
