@@ -71,11 +71,6 @@ def listing(
     )
 
 
-def article_titles(store: Store) -> dict[str, str]:
-    """Each stored article's URL and title (the latest version's)."""
-    return {a["url"]: a["title"] for a in store.all_articles()}
-
-
 def coders(store: Store) -> list[str]:
     """Everyone who has coded, for the filter's choices."""
     return columns.coders(columns.of(store))
@@ -83,7 +78,7 @@ def coders(store: Store) -> list[str]:
 
 def article_choices(store: Store) -> list[tuple[str, str]]:
     """(URL, title or URL) of every article stored or coded, by title: the article filter's choices."""
-    titles = article_titles(store)
+    titles = columns.of(store).titles  # kept with the columns: no read of the articles
     urls = set(titles) | set(store.annotation_urls())
     return sorted(((url, titles.get(url) or url) for url in urls), key=lambda c: (c[1].casefold(), c[0]))
 
@@ -209,7 +204,7 @@ def article_page(store: Store, key: str, version: str | None = None) -> ArticleP
     :raise NotFound: for an article neither stored nor coded, or an unknown version.
     """
     url = articles.find_url(store, key)
-    docs = [doc for _, doc in store.select_annotations(AnnotationFilter(url=url))]
+    docs = store.annotations_matching(AnnotationFilter(url=url))
     article = articles.view(store, url, version) if store.get_article(url=url) else None
     numbers = {v["sha256"]: v["version"] for v in article["versions"]} if article else {}
     placed = []

@@ -293,14 +293,6 @@ class Store:
                 return list(table.values())  # parses those still in their loaded bytes
             return raw
 
-    def select_annotations(self, flt: AnnotationFilter) -> list[tuple[int, Doc]]:
-        """(doc id, stored document) of every matching annotation, in stored order, each parsed.
-
-        For views that sort, count or chart (the viewer): read, never change.
-        """
-        with self.reading():
-            return [(int(key), doc) for key, doc in self._candidates(flt) if flt.matches(doc)]
-
     def _candidates(self, flt: AnnotationFilter) -> Iterable[tuple[str, Doc]]:
         """(key, document) pairs that may match, in stored order; keys are doc ids as strings."""
         if flt.url is not None:
