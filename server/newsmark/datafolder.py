@@ -9,13 +9,15 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from .storage.datafile import FOLDER_MODE, write_private
+
 TOKEN_FILE = "token"
 SERVER_FILE = "server.json"
 
 
 def load_or_create_token(folder: Path) -> str:
     """The folder's API token, made on first use (random, readable by the owner only)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     path = folder / TOKEN_FILE
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -42,10 +44,15 @@ def read_token(folder: Path) -> str | None:
 
 
 def write_server_info(folder: Path, info: dict[str, Any]) -> None:
+    """Say where the server listens (and its nonce, a secret like the token: the file is 0600)."""
     path = folder / SERVER_FILE
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(info), encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(tmp, json.dumps(info).encode())
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_server_info(folder: Path) -> dict[str, Any] | None:

@@ -14,8 +14,10 @@ server never leaves it stuck.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import os
+import stat
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from tinydb import TinyDB
 
 from .errors import StoreUnavailable
 from .storage import AtomicJSONStorage, JournaledTable, JournalError, JournalMiddleware, LazyDocs
+from .storage.datafile import FILE_MODE, FOLDER_MODE
 
 DATA_FILE = "newsmark.json"
 LOCK_FILE = "newsmark.lock"
@@ -49,6 +52,76 @@ class StoreLocked(RuntimeError):
 
 class StoreDamaged(RuntimeError):
     """The data file cannot be read; nothing was changed."""
+
+
+class StoreReadOnly(RuntimeError):
+    """The data folder cannot be written (read-only media, or no permission); nothing was changed."""
+
+
+def _write_lock(folder: Path) -> FileLock:
+    """Make the folder private (0700, its files 0600) and lock it for this process."""
+    try:
+        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreReadOnly(f"cannot make the data folder {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK):
+        raise StoreReadOnly(f"the data folder {folder} is read-only ({_why_read_only(folder)})")
+    _make_private(folder)
+    lock = FileLock(folder / LOCK_FILE, timeout=0, mode=FILE_MODE)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreLocked(f"the data folder {folder} is in use by another process") from None
+    except OSError as exc:
+        raise StoreReadOnly(f"cannot lock the data folder {folder}: {exc.strerror or exc}") from None
+    return lock
+
+
+def _why_read_only(folder: Path) -> str:
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "a read-only file system"
+    except OSError:
+        pass
+    return "no permission to write"
+
+
+def _make_private(folder: Path) -> None:
+    """Narrow what an older version or a copy left wider: the folder 0700, newsmark's files 0600."""
+    me = os.geteuid()
+    info = folder.stat()
+    if info.st_uid == me and info.st_mode & 0o077:
+        folder.chmod(FOLDER_MODE)
+    for path in folder.iterdir():
+        if not path.name.startswith(DATA_FILE.split(".")[0] + "."):
+            continue
+        info = path.lstat()
+        if stat.S_ISREG(info.st_mode) and info.st_uid == me and info.st_mode & 0o077:
+            path.chmod(FILE_MODE)
+
+
+class _ReadLock:
+    """A shared lock for a read-only open: refused while a writer (a server) holds the folder,
+    and it keeps one from starting meanwhile; nothing is created."""
+
+    def __init__(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise StoreReadOnly(f"there is no data folder {folder}")
+        self.fd: int | None = None
+        try:
+            self.fd = os.open(folder / LOCK_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return  # never opened for writing, so no one holds it
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.release()
+            raise StoreLocked(f"the data folder {folder} is in use by another process") from None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 @dataclass(frozen=True)
@@ -96,14 +169,19 @@ class Store:
         *,
         compact_min_bytes: int = 4 * 1024 * 1024,
         background_compaction: bool = True,
+        read_only: bool = False,
     ) -> None:
+        """Open (and lock) the data folder, making it if needed.
+
+        ``read_only``: write nothing, not even the lock file (for a backup on read-only
+        media); the journal is replayed in memory only and every write fails.
+
+        :raise StoreReadOnly: if the folder cannot be written and ``read_only`` is false.
+        :raise StoreLocked: if another process holds the folder.
+        """
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._folder_lock = FileLock(self.folder / LOCK_FILE, timeout=0)
-        try:
-            self._folder_lock.acquire()
-        except Timeout:
-            raise StoreLocked(f"the data folder {self.folder} is in use by another process") from None
+        self.read_only = read_only
+        self._folder_lock = _ReadLock(self.folder) if read_only else _write_lock(self.folder)
         self.lock = threading.RLock()
         self.closed = False
         self._transactions = 0
@@ -113,6 +191,7 @@ class Store:
                     AtomicJSONStorage,
                     compact_min_bytes=compact_min_bytes,
                     background=background_compaction,
+                    read_only=read_only,
                 )
                 leading = {name: unique + indexed for name, (unique, indexed) in TABLES.items()}
                 self.db = TinyDB(self.folder / DATA_FILE, storage=self._journal, leading_fields=leading)
@@ -170,6 +249,8 @@ class Store:
         with self.lock:
             if self.closed:
                 raise StoreUnavailable("the store is closed (the service is shutting down)")
+            if self.read_only:
+                raise StoreUnavailable(f"the data folder {self.folder} is open read-only")
             try:
                 with self._journal.transaction():
                     yield

@@ -42,6 +42,33 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+#: Flags for a file newsmark creates: a new one (never an existing file), never through a symlink.
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+#: Data folder files are the owner's alone: the token is a password, the rest is research data.
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def create_private(path: Path) -> int:
+    """Open a new file for writing, readable by the owner only; a leftover of the same name
+    (from a crash, or planted as a symlink) is removed first, never written through."""
+    path.unlink(missing_ok=True)
+    return os.open(path, NEW_FILE, FILE_MODE)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a new file readable by the owner only and fsync it; nothing is left if that fails."""
+    fd = create_private(path)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+
+
 class DamagedDocument(RuntimeError):
     """A document in the data file is not valid JSON (the file was changed by hand or by disk damage)."""
 
@@ -229,7 +256,7 @@ class AtomicJSONStorage(Storage):
         next open can take the documents without parsing them; see :func:`_read_lines`.
         """
         tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = create_private(tmp)
         try:
             # Serialised a document at a time: memory stays small, and another
             # thread gets the GIL between documents during a background compaction.
@@ -250,9 +277,15 @@ class AtomicJSONStorage(Storage):
             buf += b"}\n}\n" if data else b"}\n"
             _write_all(fd, bytes(buf))
             os.fsync(fd)
-        finally:
             os.close(fd)
-        os.replace(tmp, self.path)
+            fd = -1
+            os.replace(tmp, self.path)
+        except BaseException:
+            # A full disk, say: the data file stays as it was, and no half-written copy stays behind.
+            if fd >= 0:
+                os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
         _fsync_dir(self.path.parent)
 
     def size(self) -> int:
