@@ -228,17 +228,20 @@ class JournalMiddleware(Middleware):
         if self._journal_fd is None:
             return
         self.wait_for_compaction()
-        segments = self._segments()
-        if any(p.stat().st_size for _, p in segments) or not self.storage.path.exists():
-            self._compact(background=False)
-        if self._journal_fd is not None:
-            os.close(self._journal_fd)
-            self._journal_fd = None
-        for _, path in self._segments():
-            if path.stat().st_size == 0:
-                path.unlink()
-        _fsync_dir(self.storage.path.parent)
-        self.storage.close()
+        try:
+            segments = self._segments()
+            if any(p.stat().st_size for _, p in segments) or not self.storage.path.exists():
+                self._compact(background=False)
+        finally:
+            # Also when that failed (a full disk): the journal keeps every change for the next open.
+            if self._journal_fd is not None:
+                os.close(self._journal_fd)
+                self._journal_fd = None
+            for _, path in self._segments():
+                if path.stat().st_size == 0:
+                    path.unlink()
+            _fsync_dir(self.storage.path.parent)
+            self.storage.close()
 
     # -- commits ---------------------------------------------------------------
 
