@@ -106,6 +106,9 @@ def test_journal_lines_with_a_valid_checksum_but_the_wrong_shape_are_named_and_d
         assert f"journal {journal}, line {number}: the checksum matches, but" in done.stderr
         assert why in done.stderr
     assert "annotations:  2" in done.stdout
+    assert (data_dir / JOURNAL).read_bytes() == first + b"".join(bad) + second, "stats writes nothing"
+    with Store(data_dir) as store:  # a writable open keeps the original and drops the lines
+        assert store.count_annotations() == 2
     [kept] = data_dir.glob(JOURNAL + ".damaged-*")
     assert kept.read_bytes() == first + b"".join(bad) + second
     assert {name: mode for name, mode in modes(data_dir).items() if mode not in ("0o600", "0o700")} == {}

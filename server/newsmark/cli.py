@@ -549,17 +549,18 @@ def _with_store_or_server(
 
     TinyDB is single-process: while a server runs on the folder, only it reads
     and writes the files, so a command asks it over HTTP instead (never a second writer).
-    A folder that cannot be written (a backup on read-only media) is read as it is,
-    unless the command must ``write``.
+    A command that does not ``write`` opens the folder read-only: it changes nothing
+    (so it works on a backup on read-only media, or a full disk).
     """
     folder = settings.data_dir
     try:
-        try:
+        if write:
             store = Store(folder)
-        except StoreReadOnly:
-            if write:
-                raise
+        elif folder.is_dir():
             store = Store(folder, read_only=True)
+        else:
+            _note_servers_elsewhere(folder)
+            raise CliError(f"there is no data folder {folder} (nothing was stored there yet)")
     except StoreLocked:
         info = read_server_info(folder)
         token = read_token(folder)

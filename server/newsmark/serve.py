@@ -25,7 +25,6 @@ from .datafolder import (
 )
 from .errors import StoreUnavailable
 from .settings import Settings
-from .storage import JournalError
 from .store import Store
 from .web import create_app
 
@@ -135,14 +134,8 @@ def _close(store: Store, err: TextIO) -> bool:
     """Close the store; if its last compaction fails (a full disk), say what that means."""
     try:
         store.close()
-    except (JournalError, StoreUnavailable, OSError) as exc:
-        print(
-            f"newsmark: could not save {store.folder / 'newsmark.json'} when closing ({exc}). "
-            "Nothing is lost: every change is still in the journal beside it, which the next "
-            "start replays. Free some disk space, then start and stop newsmark once.",
-            file=err,
-            flush=True,
-        )
+    except StoreUnavailable as exc:
+        print(f"newsmark: {exc}", file=err, flush=True)
         return False
     return True
 

@@ -253,6 +253,13 @@ class Store:
             self.closed = True
             try:
                 self.db.close()
+            except JournalError as exc:
+                raise StoreUnavailable(
+                    f"could not save {self.folder / DATA_FILE} when closing ({exc.__cause__ or exc}). "
+                    "Nothing is lost: every change is still in the journal beside it, which the next "
+                    "open replays. Free some disk space, then open and close the folder once more "
+                    "(start and stop newsmark serve)."
+                ) from exc
             finally:
                 self._folder_lock.release()
 

@@ -50,6 +50,13 @@ FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 
 
+def named(exc: OSError, path: Path) -> OSError:
+    """``exc`` with the file it is about (``os.write`` and ``os.fsync`` name none), for messages."""
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror, str(path))
+
+
 def create_private(path: Path) -> int:
     """Open a new file for writing, readable by the owner only; a leftover of the same name
     (from a crash, or planted as a symlink) is removed first, never written through."""
@@ -63,9 +70,11 @@ def write_private(path: Path, data: bytes) -> None:
     try:
         _write_all(fd, data)
         os.fsync(fd)
-    except BaseException:
+    except BaseException as exc:
         os.close(fd)
         path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise named(exc, path) from exc
         raise
     os.close(fd)
 
@@ -416,11 +425,13 @@ class AtomicJSONStorage(Storage):
             os.close(fd)
             fd = -1
             os.replace(tmp, self.path)
-        except BaseException:
+        except BaseException as exc:
             # A full disk, say: the data file stays as it was, and no half-written copy stays behind.
             if fd >= 0:
                 os.close(fd)
             tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise named(exc, tmp) from exc
             raise
         _fsync_dir(self.path.parent)
 

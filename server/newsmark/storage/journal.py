@@ -16,7 +16,16 @@ from typing import Any
 import orjson
 from tinydb.middlewares import Middleware
 
-from .datafile import FILE_MODE, NEW_FILE, AtomicJSONStorage, Data, _fsync_dir, _write_all, write_private
+from .datafile import (
+    FILE_MODE,
+    NEW_FILE,
+    AtomicJSONStorage,
+    Data,
+    _fsync_dir,
+    _write_all,
+    named,
+    write_private,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +162,7 @@ class JournalMiddleware(Middleware):
         # anything else is damage from outside. Either way keep the original bytes
         # for recovery by hand and rewrite the segment with its good lines only.
         if self.read_only:
-            kept = "the file was left as it is (the data folder is read-only)"
+            kept = "the file was left as it is (the data folder is open read-only)"
         else:
             keep = self._keep_copy(path, raw)
             write_private(path.with_name(path.name + ".tmp"), b"".join(good))
@@ -177,8 +186,11 @@ class JournalMiddleware(Middleware):
             try:
                 _write_all(fd, raw)
                 os.fsync(fd)
-            finally:
+            except OSError as exc:
                 os.close(fd)
+                keep.unlink(missing_ok=True)  # no partial copy: a full disk leaves nothing behind
+                raise named(exc, keep) from exc
+            os.close(fd)
             return keep
         raise JournalError(f"too many damaged copies of {path}")
 
@@ -348,11 +360,17 @@ class JournalMiddleware(Middleware):
 
         def run() -> None:
             with self._compact_guard:
+                self.last_compaction_error = None
                 try:
                     self.storage.write(snapshot)
-                except BaseException as exc:  # kept for the log; the journal still holds it all
+                except BaseException as exc:  # the journal still holds it all
                     self.last_compaction_error = exc
-                    log.exception("compaction failed; the journal keeps every change")
+                    if not background:
+                        return  # raised below, to the caller
+                    if isinstance(exc, OSError):  # a full disk, say: one line, not a traceback
+                        log.error("compaction failed (%s); the journal keeps every change", exc)
+                    else:
+                        log.exception("compaction failed; the journal keeps every change")
                     return
                 self._data_bytes = self.storage.size()
                 for n, path in self._segments():
@@ -366,5 +384,6 @@ class JournalMiddleware(Middleware):
             self._compactor.start()
         else:
             run()
-            if self.last_compaction_error is not None:
-                raise JournalError(f"compaction failed: {self.last_compaction_error}")
+            error = self.last_compaction_error
+            if error is not None:
+                raise JournalError(f"compaction failed: {error}") from error
