@@ -156,7 +156,7 @@ class LazyDocs(dict):  # type: ignore[type-arg]
             try:
                 value = orjson.loads(value)
             except orjson.JSONDecodeError as exc:
-                raise DamagedDocument(self._record({key: (value, str(exc))})) from None
+                raise DamagedDocument(self._record({key: (value, _why(key, exc))})) from None
             dict.__setitem__(self, key, value)
         return value
 
@@ -191,7 +191,7 @@ class LazyDocs(dict):  # type: ignore[type-arg]
                 try:
                     orjson.loads(value)
                 except orjson.JSONDecodeError as exc:
-                    bad[key] = (value, str(exc))
+                    bad[key] = (value, _why(key, exc))
         return bad
 
     def _record(self, bad: Mapping[str, tuple[bytes, str]]) -> list[Damage]:
@@ -246,6 +246,13 @@ class LazyDocs(dict):  # type: ignore[type-arg]
 
 
 _MISSING = object()
+
+
+def _why(key: str, exc: orjson.JSONDecodeError) -> str:
+    """The parser's complaint, placed in the file's line (which starts with the key)."""
+    return f"{exc.msg} at column {len(orjson.dumps(key)) + 1 + exc.colno} of the line"
+
+
 _TABLE_LINE = re.compile(rb'(?:\},)?"((?:[^"\\]|\\.)*)":\{\n')
 _DOC_KEY = re.compile(rb'"([^"\\\n]*)":\{')
 
