@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,10 @@ from helpers import TOKEN, ServerProcess
 from newsmark.settings import Settings
 from newsmark.store import Store
 from newsmark.web import create_app
+
+# Running servers leave a note in the user's state folder (datafolder.servers_dir) so that the
+# CLI can point to them: the tests' servers leave theirs in a folder of their own.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="newsmark-test-state-")
 
 
 @pytest.fixture

@@ -252,7 +252,7 @@ def test_serve_prints_url_and_data_folder(server):
     printed = "".join(server.output)
     assert server.url.startswith("http://127.0.0.1:")
     assert f"data folder: {server.data_dir}\n" in printed
-    assert "newsmark token" in printed
+    assert f"--data-dir {server.data_dir} token" in printed
 
 
 def test_non_loopback_host_warns(tmp_path):

@@ -262,3 +262,36 @@ def test_indexes_from_a_lazy_file_are_mended_by_the_journal(path):
     assert [i for i, _ in t.lookup("url", "a")] == [3, 5]
     assert sorted(i for i, _ in t.lookup("url", "c")) == [1, 4]
     assert t.lookup("url", "b") == []
+
+
+def test_compaction_renames_then_syncs_the_folder_then_removes_the_journal(path, monkeypatch):
+    """A power cut may keep a later change to the folder and lose an earlier one unless the
+    folder is fsync'd between them: the journal may only go once the data file's rename is durable."""
+    db = open_db(path, background=False)
+    db.table("t").insert({"n": 1})
+    [segment] = journal_files(path)
+    steps: list[tuple[str, str]] = []
+    real_replace, real_fsync, real_unlink = os.replace, os.fsync, os.unlink
+
+    def replace(src, dst, *args, **kwargs):
+        steps.append(("rename", Path(dst).name))
+        return real_replace(src, dst, *args, **kwargs)
+
+    def fsync(fd):
+        if os.path.isdir(f"/proc/self/fd/{fd}") and os.path.samefile(f"/proc/self/fd/{fd}", path.parent):
+            steps.append(("fsync", "folder"))
+        return real_fsync(fd)
+
+    def unlink(target, *args, **kwargs):
+        steps.append(("unlink", Path(target).name))
+        return real_unlink(target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "unlink", unlink)
+    db.storage._compact(background=False)
+    monkeypatch.undo()
+    rename = steps.index(("rename", path.name))
+    removal = steps.index(("unlink", segment.name))
+    assert ("fsync", "folder") in steps[rename + 1 : removal], steps
+    assert steps[removal + 1 :].count(("fsync", "folder")) >= 1, "the removal is made durable too"

@@ -7,6 +7,7 @@ with is a version; an annotation records the version its offsets refer to.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,9 +169,9 @@ def counts(store: Store, url: str) -> dict[str, int]:
     return result
 
 
-def export_form(store: Store, article: Doc) -> dict[str, Any]:
-    """An article with every version's text, as the JSON export holds it."""
-    versions = store.versions_of(article["id"])
+def export_form(store: Store, article: Doc, *, skip: Collection[str] = ()) -> dict[str, Any]:
+    """An article with every version's text, as the JSON export holds it (but versions in ``skip``)."""
+    versions = store.versions_of(article["id"], skip=skip)
     return {
         **article,
         "versions": [

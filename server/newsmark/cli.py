@@ -1,10 +1,15 @@
-"""The ``newsmark`` command: serve, token, export, import, stats."""
+"""The ``newsmark`` command: serve, token, export, import, stats, check."""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import hmac
 import http.client
 import json
+import os
+import secrets
+import shlex
 import sys
 import urllib.error
 import urllib.parse
@@ -18,10 +23,18 @@ import orjson
 from tqdm import tqdm
 
 from . import __version__, contract, export, importing, serve
-from .datafolder import load_or_create_token, read_server_info, read_token
-from .errors import Invalid
+from .datafolder import (
+    load_or_create_token,
+    nonce_proof,
+    read_server_info,
+    read_token,
+    server_running,
+    servers_elsewhere,
+)
+from .errors import Invalid, StoreUnavailable
 from .settings import Settings, setting_docs
-from .store import AnnotationFilter, Store, StoreDamaged, StoreLocked
+from .storage import Damage, DamagedDocument
+from .store import AnnotationFilter, Store, StoreDamaged, StoreLocked, StoreReadOnly
 
 T = TypeVar("T")
 
@@ -33,6 +46,7 @@ class CliError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    folder = args.data_dir or Settings.from_env().data_dir
     try:
         settings = Settings.from_env(
             data_dir=args.data_dir,
@@ -40,18 +54,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=getattr(args, "port", None),
         )
         return args.run(args, settings)
-    except CliError as exc:
-        print(f"newsmark: {exc}", file=sys.stderr)
-        return 1
-    except StoreDamaged as exc:
-        print(f"newsmark: {exc}", file=sys.stderr)
-        return 1
-    except StoreLocked as exc:
-        print(
-            f"newsmark: {_locked_message(exc, Path(args.data_dir or Settings.from_env().data_dir))}",
-            file=sys.stderr,
+    except (CliError, StoreDamaged, StoreUnavailable) as exc:
+        return _fail(str(exc))
+    except DamagedDocument as exc:
+        return _fail(
+            f"{exc}.\nNothing was written. 'newsmark check' lists every damaged document; "
+            "'newsmark export --skip-damaged' exports the rest (see the README, Recovery)."
         )
-        return 1
+    except StoreLocked as exc:
+        return _fail(_locked_message(exc, Path(folder)))
+    except StoreReadOnly as exc:
+        return _fail(
+            f"{exc}, and 'newsmark {args.command}' must write to it. Copy the folder somewhere "
+            "writable and use --data-dir there; 'newsmark export' and 'newsmark stats' read it as it is."
+        )
+    except OSError as exc:  # a full disk, a folder taken away: one line, never a traceback
+        return _fail(_os_message(exc))
+
+
+def _fail(message: str) -> int:
+    print(f"newsmark: {message}", file=sys.stderr)
+    return 1
+
+
+def _os_message(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    text = f"{where}{exc.strerror or exc}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        text += (
+            ". Free some disk space and try again; what was stored before is safe "
+            "(the data file is only ever replaced whole)."
+        )
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,13 +99,12 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"newsmark {__version__}")
+    data_dir_help = "data folder (default: NEWSMARK_DATA_DIR or the platform's user data folder)"
+    parser.add_argument("--data-dir", type=Path, help=data_dir_help)
+    # Also after the command: "newsmark --data-dir X token" and "newsmark token --data-dir X" are one.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir",
-        type=Path,
-        help="data folder (default: NEWSMARK_DATA_DIR or the platform's user data folder)",
-    )
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=data_dir_help)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND", dest="command")
 
     p = sub.add_parser("serve", parents=[common], help="start the service")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -100,6 +133,12 @@ def _parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         help="a progress bar on standard error (default: when standard error is a terminal)",
     )
+    p.add_argument(
+        "--skip-damaged",
+        action="store_true",
+        help="leave out documents of the data file that are not valid JSON, and name them "
+        "(without it, such a document stops the export; see 'newsmark check')",
+    )
     p.set_defaults(run=_export)
 
     p = sub.add_parser(
@@ -116,6 +155,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", parents=[common], help="print counts of what is stored")
     p.set_defaults(run=_stats)
+
+    p = sub.add_parser(
+        "check",
+        parents=[common],
+        help="list damaged documents of the data file (exit status 1 if there are any)",
+        description="Read every document of the data folder and list those that are not valid JSON "
+        "(a line of newsmark.json changed by hand or by disk damage), with their file and line.",
+    )
+    p.set_defaults(run=_check)
     return parser
 
 
@@ -132,6 +180,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     print(load_or_create_token(settings.data_dir))
+    if server_running(settings.data_dir) is None:
+        _note_servers_elsewhere(settings.data_dir)
     return 0
 
 
@@ -156,36 +206,39 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         "since": args.since,
         "until": args.until,
         "excel": "true" if args.excel else None,
+        "skip_damaged": "true" if args.skip_damaged else None,
     }
-
+    target = _output_file(args.output) if args.output else None
     show = sys.stderr.isatty() if args.progress is None else args.progress
 
     def write(chunks: Iterable[bytes]) -> int:
-        if not args.output:
+        if target is None:
             return sum(sys.stdout.buffer.write(chunk) for chunk in chunks)
-        tmp = args.output.with_name(args.output.name + ".part")
-        try:
-            with open(tmp, "wb") as fh:
-                written = sum(fh.write(chunk) for chunk in chunks)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # a failed export leaves no partial file
-            raise
-        tmp.replace(args.output)  # a half-written export never takes the file's name
-        return written
+        return _write_new(target, chunks)
 
-    def local(store: Store) -> int:
-        total, chunks = export.prepare(
-            store, flt, args.format, excel=args.excel, progress=lambda n: bar.update(n)
+    def local(store: Store) -> tuple[int, list[Damage]]:
+        total, chunks, skipped = export.prepare(
+            store,
+            flt,
+            args.format,
+            excel=args.excel,
+            progress=lambda n: bar.update(n),
+            skip_damaged=args.skip_damaged,
         )
         with _progress_bar(show, total) as bar:
-            return write(chunks)
+            return write(chunks), skipped
 
-    def remote(server: _Server) -> int:
-        return server.get("/api/export", params, read_export)
+    def remote(server: _Server) -> tuple[int, list[Damage]]:
+        written, skipped = server.get("/api/export", params, read_export)
+        if not skipped:
+            return written, []
+        found = json.loads(server.get("/api/damaged", {}))["damaged"]
+        return written, [_damage_from(d) for d in found]
 
-    def read_export(response: http.client.HTTPResponse) -> int:
+    def read_export(response: http.client.HTTPResponse) -> tuple[int, int]:
         """Stream the server's answer to the output, counting the annotations as they arrive."""
         total = response.headers.get(export.TOTAL_HEADER, "")
+        skipped = response.headers.get(export.SKIPPED_HEADER, "")
         counter = export.Counter(args.format)
         with _progress_bar(show, int(total) if total.isdigit() else None) as bar:
 
@@ -194,12 +247,66 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
                     yield chunk
                     bar.update(counter.feed(chunk))
 
-            return write(chunks())
+            return write(chunks()), int(skipped) if skipped.isdigit() else 0
 
-    written = _with_store_or_server(settings, local=local, remote=remote)
-    if args.output:
-        print(f"wrote {args.output} ({written:,} bytes)", file=sys.stderr)
+    written, skipped = _with_store_or_server(settings, local=local, remote=remote)
+    if target is not None:
+        print(f"wrote {target} ({written:,} bytes)", file=sys.stderr)
+    if skipped:
+        print(f"skipped {len(skipped)} damaged document(s), not in the export:", file=sys.stderr)
+        for damage in skipped:
+            print(f"  {damage.describe()}", file=sys.stderr)
     return 0
+
+
+def _damage_from(found: dict[str, Any]) -> Damage:
+    file = found.get("file")
+    where = Path(file) if file else None
+    return Damage(found["table"], found["doc_id"], found["reason"], where, found.get("line"), found.get("id"))
+
+
+def _output_file(path: Path) -> Path:
+    """The export's file, checked before any work: a file name in a folder that exists."""
+    if path.is_dir():
+        raise CliError(f"-o {path}: that is a folder; give a file name, e.g. -o {path / 'coded.json'}")
+    folder = path.parent
+    if not folder.exists():
+        raise CliError(f"-o {path}: the folder {folder} does not exist (make it first)")
+    if not folder.is_dir():
+        raise CliError(f"-o {path}: {folder} is not a folder")
+    return path
+
+
+def _write_new(target: Path, chunks: Iterable[bytes]) -> int:
+    """Write ``target`` whole or not at all, through ``<target>.part`` beside it.
+
+    The temporary file is new (O_EXCL) and never a symlink followed (O_NOFOLLOW): an
+    existing ``.part`` is not written through, whatever it points at.
+    """
+    tmp = target.with_name(target.name + ".part")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(tmp, flags, 0o666)
+    except FileExistsError:
+        kind = "a symbolic link" if tmp.is_symlink() else "a file"
+        raise CliError(
+            f"{tmp} already exists ({kind}; left by an interrupted export, or put there by someone "
+            "else). newsmark does not write through it: remove it and run the export again."
+        ) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {tmp}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            written = sum(fh.write(chunk) for chunk in chunks)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)  # a half-written export never takes the file's name
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)  # a failed export leaves no partial file
+        if isinstance(exc, OSError):
+            raise CliError(f"could not write {target} ({_os_message(exc)}); no file was left") from None
+        raise
+    return written
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
@@ -220,6 +327,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
     report = _with_store_or_server(
         settings,
+        write=True,
         local=local,
         remote=lambda server: json.loads(
             server.post("/api/import", {"dry_run": "1" if args.dry_run else None}, raw)
@@ -287,12 +395,53 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-class _Server:
-    """The running server that holds the data folder, asked over HTTP with the folder's token."""
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    def local(store: Store) -> tuple[list[Damage], int]:
+        return store.damaged(), store.document_count()
 
-    def __init__(self, info: dict[str, Any], token: str) -> None:
+    def remote(server: _Server) -> tuple[list[Damage], int]:
+        found = json.loads(server.get("/api/damaged", {}))
+        return [_damage_from(d) for d in found["damaged"]], found["documents"]
+
+    damaged, documents = _with_store_or_server(settings, local=local, remote=remote)
+    folder = settings.data_dir
+    print(f"data folder:  {folder}")
+    print(f"documents:    {documents} read")
+    kept = sorted(folder.glob("*.damaged-*"))
+    if kept:
+        print("journal copies kept after damage (their good lines were replayed; see the README, Recovery):")
+        for path in kept:
+            print(f"  {path}")
+    if not damaged:
+        print("no damaged documents")
+        return 0
+    print(f"damaged:      {len(damaged)} document(s)")
+    for damage in damaged:
+        print(f"  {damage.describe()}")
+    print(
+        "To recover: stop the server, then mend or delete each line named above (one document a "
+        "line), or restore newsmark.json from a backup; or keep the rest with "
+        f"'newsmark --data-dir {shlex.quote(str(folder))} export --skip-damaged -o rest.json' and import "
+        "it into a new data folder. See the README, Recovery."
+    )
+    return 1
+
+
+class _Server:
+    """The running server that holds the data folder, asked over HTTP with the folder's token.
+
+    It is asked where server.json says it listens, and only once it has proved to be
+    this folder's server (see :func:`newsmark.datafolder.nonce_proof`) is the token sent.
+    """
+
+    def __init__(self, folder: Path, info: dict[str, Any], token: str) -> None:
+        self.folder = folder
         self.info = info
         self.token = token
+        self.base = _base_url(info)
+        # Any name the server's Host check accepts; the address may be one it does not list.
+        self.host_header = f"localhost:{info.get('port')}"
+        self.verified = False
 
     def get(
         self, path: str, params: dict[str, Any], read: Callable[[http.client.HTTPResponse], Any] | None = None
@@ -303,6 +452,40 @@ class _Server:
     def post(self, path: str, params: dict[str, Any], body: bytes) -> bytes:
         return self._request(path, params, body)
 
+    def verify(self) -> None:
+        """Make sure what answers is this folder's server, before anything secret is sent."""
+        nonce = self.info.get("nonce")
+        where = f"{self.base}/ (pid {self.info.get('pid')})"
+        if not isinstance(nonce, str) or not nonce:
+            raise CliError(
+                f"{self.folder / 'server.json'} names no nonce (a server of an older newsmark?), so the "
+                f"server at {where} cannot be told from another program there. Restart it."
+            )
+        challenge = secrets.token_urlsafe(32)
+        request = urllib.request.Request(
+            f"{self.base}/api/health?challenge={challenge}", headers={"Host": self.host_header}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answer = json.loads(_read(response))
+        except urllib.error.HTTPError as exc:
+            answer = {"status": exc.code}
+        except OSError as exc:
+            raise CliError(
+                f"a newsmark server (pid {self.info.get('pid')}) holds the data folder but does not "
+                f"answer at {self.base}/ ({exc}). Stop it and try again."
+            ) from None
+        except ValueError:
+            answer = None
+        proof = answer.get("proof") if isinstance(answer, dict) else None
+        if not isinstance(proof, str) or not hmac.compare_digest(proof, nonce_proof(nonce, challenge)):
+            raise CliError(
+                f"what answers at {self.base}/ is not the newsmark server of {self.folder} (it could not "
+                "prove it knows the nonce in server.json), so the token was not sent. Another program "
+                f"may listen there: stop the newsmark server (pid {self.info.get('pid')}) and start it again."
+            )
+        self.verified = True
+
     def _request(
         self,
         path: str,
@@ -310,9 +493,11 @@ class _Server:
         body: bytes | None = None,
         read: Callable[[http.client.HTTPResponse], Any] | None = None,
     ) -> Any:
+        if not self.verified:
+            self.verify()
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-        url = f"http://127.0.0.1:{self.info['port']}{path}" + (f"?{query}" if query else "")
-        headers = {"Authorization": f"Bearer {self.token}"}
+        url = f"{self.base}{path}" + (f"?{query}" if query else "")
+        headers = {"Authorization": f"Bearer {self.token}", "Host": self.host_header}
         if body is not None:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(
@@ -325,11 +510,20 @@ class _Server:
         except OSError as exc:
             raise CliError(
                 f"a newsmark server (pid {self.info.get('pid')}) holds the data folder but does not "
-                f"answer at {self.info.get('url')} ({exc}). Stop it and try again."
+                f"answer at {self.base}/ ({exc}). Stop it and try again."
             ) from None
         with response:
             # ``read`` tells a broken answer (see _read) from a file it cannot write.
             return read(response) if read is not None else _read(response)
+
+
+def _base_url(info: dict[str, Any]) -> str:
+    """Where the server listens, from server.json: its own host and port, never assumed."""
+    host = str(info.get("host") or "127.0.0.1")
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(host, host)  # any address: ask loopback
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{int(info['port'])}"
 
 
 def _server_error(exc: urllib.error.HTTPError, shown: int = 20) -> str:
@@ -349,22 +543,44 @@ def _with_store_or_server(
     *,
     local: Callable[[Store], T],
     remote: Callable[[_Server], T],
+    write: bool = False,
 ) -> T:
     """Use the data folder directly, or through the server that holds it.
 
     TinyDB is single-process: while a server runs on the folder, only it reads
     and writes the files, so a command asks it over HTTP instead (never a second writer).
+    A command that does not ``write`` opens the folder read-only: it changes nothing
+    (so it works on a backup on read-only media, or a full disk).
     """
+    folder = settings.data_dir
     try:
-        store = Store(settings.data_dir)
+        if write:
+            store = Store(folder)
+        elif folder.is_dir():
+            store = Store(folder, read_only=True)
+        else:
+            _note_servers_elsewhere(folder)
+            raise CliError(f"there is no data folder {folder} (nothing was stored there yet)")
     except StoreLocked:
-        info = read_server_info(settings.data_dir)
-        token = read_token(settings.data_dir)
-        if not info or not token:
+        info = read_server_info(folder)
+        token = read_token(folder)
+        if not info or not token or "port" not in info:
             raise
-        return remote(_Server(info, token))
+        return remote(_Server(folder, info, token))
+    _note_servers_elsewhere(folder)
     with store:
         return local(store)
+
+
+def _note_servers_elsewhere(folder: Path) -> None:
+    """No server runs on ``folder``: if this user runs one on another folder, say so."""
+    for info in servers_elsewhere(folder):
+        print(
+            f"newsmark: note: no server runs on {folder}, but one runs on {info['data_dir']} "
+            f"({info.get('url')}, pid {info.get('pid')}); for that folder use "
+            f"'newsmark --data-dir {shlex.quote(info['data_dir'])} ...'",
+            file=sys.stderr,
+        )
 
 
 def _read(response: http.client.HTTPResponse, size: int | None = None) -> bytes:

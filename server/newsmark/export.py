@@ -25,14 +25,14 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any, ClassVar
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
 from . import __version__, articles, contract, w3c
-from .storage import dumps_docs
-from .store import AnnotationFilter, Doc, Store
+from .storage import Damage, DamagedDocument, dumps_docs
+from .store import TABLES, AnnotationFilter, Doc, Store
 
 FORMATS = contract.EXPORT_FORMATS
 MEDIA_TYPES = {
@@ -43,6 +43,8 @@ MEDIA_TYPES = {
 }
 #: The header of ``GET /api/export`` that says how many annotations the export holds.
 TOTAL_HEADER = "X-Newsmark-Total"
+#: With ``skip_damaged``: how many damaged documents the export left out.
+SKIPPED_HEADER = "X-Newsmark-Skipped-Damaged"
 CSV_COLUMNS = (
     "id", "url", "article_title", "tag", "exact", "prefix", "suffix", "start", "end",
     "note", "annotator", "created", "updated", "article_version",
@@ -58,19 +60,28 @@ def _no_progress(done: int) -> None:
     pass
 
 
-def snapshot(store: Store, flt: AnnotationFilter) -> Snapshot:
+def snapshot(store: Store, flt: AnnotationFilter, *, skip: Collection[Damage] = ()) -> Snapshot:
     """The annotations ``flt`` selects and the articles to go with them, at one moment.
 
     With no filter every article is included (also those whose annotations were
     all deleted); with a filter, the articles of the selected annotations.
+    Documents in ``skip`` (damaged ones) are left out.
+
+    :raise DamagedDocument: if a document the export needs is damaged (and not skipped),
+        before any of it is produced: an export is whole or nothing.
     """
+    left_out = {table: {d.doc_id for d in skip if d.table == table} for table in TABLES}
     with store.reading():
-        annotations = store.annotations_matching(flt)
-        chosen = store.all_articles()
+        damage = [d for d in store.damaged() if d.doc_id not in left_out.get(d.table, ())]
+        if damage:
+            raise DamagedDocument(damage)
+        annotations = store.annotations_matching(flt, skip=left_out["annotations"])
+        chosen = store.all_articles(skip=left_out["articles"])
         if flt != AnnotationFilter():
             urls = {a["url"] for a in annotations}
             chosen = [a for a in chosen if a["url"] in urls]
-        return annotations, [articles.export_form(store, a) for a in chosen]
+        versions = left_out["article_versions"]
+        return annotations, [articles.export_form(store, a, skip=versions) for a in chosen]
 
 
 def iter_json(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
@@ -183,6 +194,15 @@ def _w3c(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
     yield b"}" * (pages - 1) + b"}"
 
 
+class Prepared(NamedTuple):
+    """An export whose snapshot is taken: its size, its chunks, and what was left out."""
+
+    total: int
+    chunks: Iterator[bytes]
+    #: Damaged documents left out (only when asked to skip them).
+    skipped: list[Damage]
+
+
 def prepare(
     store: Store,
     flt: AnnotationFilter,
@@ -190,16 +210,21 @@ def prepare(
     *,
     excel: bool = False,
     progress: Progress | None = None,
-) -> tuple[int, Iterator[bytes]]:
+    skip_damaged: bool = False,
+) -> Prepared:
     """Take the snapshot now: how many annotations the export holds, and its chunks.
 
     ``progress`` is called with the number of annotations each chunk completed, once
     the consumer asks for the next chunk (so after it wrote the one before); the
     calls add up to the count. The bytes are the same with or without it.
+
+    :raise DamagedDocument: if the data file holds a damaged document, unless
+        ``skip_damaged``: then those documents are left out and listed in ``skipped``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
-    snap = snapshot(store, flt)
+    skipped = store.damaged() if skip_damaged else []
+    snap = snapshot(store, flt, skip=skipped)
     report = progress or _no_progress
     if fmt == "json":
         chunks = _json(snap, report)
@@ -209,7 +234,7 @@ def prepare(
         chunks = _csv(snap, report, excel=excel)
     else:
         chunks = _w3c(snap, report)
-    return len(snap[0]), chunks
+    return Prepared(len(snap[0]), chunks, skipped)
 
 
 def stream(
@@ -221,7 +246,7 @@ def stream(
     progress: Progress | None = None,
 ) -> Iterator[bytes]:
     """The export in format ``fmt`` (one of :data:`FORMATS`), in chunks (see :func:`prepare`)."""
-    return prepare(store, flt, fmt, excel=excel, progress=progress)[1]
+    return prepare(store, flt, fmt, excel=excel, progress=progress).chunks
 
 
 def render(store: Store, flt: AnnotationFilter, fmt: str = "json", *, excel: bool = False) -> bytes:

@@ -326,6 +326,23 @@ class ViewerQuerySchema(FilterQuerySchema):
 class ExportQuerySchema(ListQuerySchema):
     format = fields.Str(load_default="json", validate=validate.OneOf(contract.EXPORT_FORMATS))
     excel = fields.Bool(load_default=False, metadata={"description": "csv: a byte order mark first (Excel)"})
+    skip_damaged = fields.Bool(
+        load_default=False,
+        metadata={
+            "description": "leave out documents of the data file that are not valid JSON (without it "
+            "such a document makes the export a 503 damaged_data); the X-Newsmark-Skipped-Damaged "
+            "header says how many, GET /api/damaged which"
+        },
+    )
+
+
+class HealthQuerySchema(Schema):
+    challenge = fields.Str(
+        validate=validate.Regexp(
+            r"\A[A-Za-z0-9_-]{16,128}\Z", error="Give 16 to 128 letters, digits, '-' or '_'."
+        ),
+        metadata={"description": "a random string; the answer's proof shows the server knows its nonce"},
+    )
 
 
 class PageQuerySchema(Schema):

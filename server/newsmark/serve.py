@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import shlex
+import shutil
 import signal
 import sys
 import time
@@ -13,7 +15,15 @@ from typing import TextIO
 import waitress
 
 from . import __version__
-from .datafolder import load_or_create_token, remove_server_info, write_server_info
+from .datafolder import (
+    announce_server,
+    load_or_create_token,
+    new_nonce,
+    remove_server_info,
+    withdraw_server,
+    write_server_info,
+)
+from .errors import StoreUnavailable
 from .settings import Settings
 from .store import Store
 from .web import create_app
@@ -47,7 +57,8 @@ def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stder
     store = Store(settings.data_dir, compact_min_bytes=settings.compact_min_bytes)
     try:
         token = load_or_create_token(settings.data_dir)
-        app = create_app(settings, store, token)
+        nonce = new_nonce()
+        app = create_app(settings, store, token, nonce=nonce)
         try:
             server = waitress.create_server(
                 app,
@@ -75,38 +86,68 @@ def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stder
                 "(NEWSMARK_ALLOWED_HOSTS).",
                 file=err,
             )
-        write_server_info(
-            settings.data_dir,
-            {
-                "pid": os.getpid(),
-                "host": settings.host,
-                "port": port,
-                "url": url,
-                "version": __version__,
-                "started": time.time(),
-            },
-        )
-        print(f"newsmark {__version__} serving at {url}", file=out)
-        print(f"data folder: {settings.data_dir}", file=out)
-        # As Jupyter does: the link signs the browser in (and keeps the token out of its address bar).
-        print(f"viewer: open {url.rstrip('/')}/?token={token}", file=out)
-        print(
-            "API token: run 'newsmark token' (send it as 'Authorization: Bearer <token>')",
-            file=out,
-            flush=True,
-        )
+        # From here a SIGTERM stops the server cleanly (so the data file is written at the end).
         signal.signal(signal.SIGTERM, _interrupt)
         try:
+            _announce(settings, url, port, token, nonce, out)
             server.run()
         except KeyboardInterrupt:
             pass
         finally:
             server.close()
-        print("newsmark: stopped; data saved.", file=out, flush=True)
-        return 0
     finally:
+        withdraw_server(os.getpid())
         remove_server_info(settings.data_dir)
+        saved = _close(store, err)
+    if saved:
+        print("newsmark: stopped; data saved.", file=out, flush=True)
+    return 0 if saved else 1
+
+
+def _announce(settings: Settings, url: str, port: int, token: str, nonce: str, out: TextIO) -> None:
+    """Write server.json (for the CLI) and print where the server is and how to reach it."""
+    write_server_info(
+        settings.data_dir,
+        {
+            "pid": os.getpid(),
+            "host": settings.host,
+            "port": port,
+            "url": url,
+            "version": __version__,
+            "started": time.time(),
+            "nonce": nonce,  # so the CLI can tell this server from whatever else answers there
+        },
+    )
+    announce_server(settings.data_dir, os.getpid())
+    # The commands spelled out for this folder: run without --data-dir they would use another.
+    command = f"{command_name()} --data-dir {shlex.quote(str(settings.data_dir.resolve()))}"
+    print(f"newsmark {__version__} serving at {url}", file=out)
+    print(f"data folder: {settings.data_dir}", file=out)
+    # As Jupyter does: the link signs the browser in (and keeps the token out of its address bar).
+    print(f"viewer: open {url.rstrip('/')}/?token={token}", file=out)
+    print(f"export: {command} export -o coded.json", file=out)
+    print(f"API token: {command} token  (send it as 'Authorization: Bearer <token>')", file=out)
+    out.flush()
+
+
+def _close(store: Store, err: TextIO) -> bool:
+    """Close the store; if its last compaction fails (a full disk), say what that means."""
+    try:
         store.close()
+    except StoreUnavailable as exc:
+        print(f"newsmark: {exc}", file=err, flush=True)
+        return False
+    return True
+
+
+def command_name() -> str:
+    """How to run the newsmark command that runs now, from any folder."""
+    argv0 = sys.argv[0]
+    if os.path.basename(argv0) == "newsmark":
+        full = os.path.abspath(argv0)
+        found = shutil.which("newsmark")
+        return "newsmark" if found and os.path.samefile(found, full) else shlex.quote(full)
+    return f"{shlex.quote(sys.executable)} -m newsmark.cli"
 
 
 def _interrupt(signum: int, frame: object) -> None:

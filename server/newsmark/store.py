@@ -14,10 +14,12 @@ server never leaves it stuck.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import os
+import stat
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,16 @@ from filelock import FileLock, Timeout
 from tinydb import TinyDB
 
 from .errors import StoreUnavailable
-from .storage import AtomicJSONStorage, JournaledTable, JournalError, JournalMiddleware, LazyDocs
+from .storage import (
+    AtomicJSONStorage,
+    Damage,
+    DamagedDocument,
+    JournaledTable,
+    JournalError,
+    JournalMiddleware,
+    LazyDocs,
+)
+from .storage.datafile import FILE_MODE, FOLDER_MODE
 
 DATA_FILE = "newsmark.json"
 LOCK_FILE = "newsmark.lock"
@@ -49,6 +60,91 @@ class StoreLocked(RuntimeError):
 
 class StoreDamaged(RuntimeError):
     """The data file cannot be read; nothing was changed."""
+
+
+class StoreReadOnly(RuntimeError):
+    """The data folder cannot be written (read-only media, or no permission); nothing was changed."""
+
+
+def _write_lock(folder: Path) -> FileLock:
+    """Make the folder private (0700, its files 0600) and lock it for this process."""
+    try:
+        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreReadOnly(f"cannot make the data folder {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK):
+        raise StoreReadOnly(f"the data folder {folder} is read-only ({_why_read_only(folder)})")
+    _make_private(folder)
+    lock = FileLock(folder / LOCK_FILE, timeout=0, mode=FILE_MODE)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreLocked(f"the data folder {folder} is in use by another process") from None
+    except OSError as exc:
+        raise StoreReadOnly(f"cannot lock the data folder {folder}: {exc.strerror or exc}") from None
+    return lock
+
+
+def _why_read_only(folder: Path) -> str:
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "a read-only file system"
+    except OSError:
+        pass
+    return "no permission to write"
+
+
+def _make_private(folder: Path) -> None:
+    """Narrow what an older version or a copy left wider: the folder 0700, newsmark's files 0600."""
+    me = os.geteuid()
+    info = folder.stat()
+    if info.st_uid == me and info.st_mode & 0o077:
+        folder.chmod(FOLDER_MODE)
+    for path in folder.iterdir():
+        if not path.name.startswith(DATA_FILE.split(".")[0] + "."):
+            continue
+        info = path.lstat()
+        if stat.S_ISREG(info.st_mode) and info.st_uid == me and info.st_mode & 0o077:
+            path.chmod(FILE_MODE)
+
+
+def folder_in_use(folder: Path) -> bool:
+    """Whether a process (a server, or another command) has the folder open for writing."""
+    try:
+        fd = os.open(folder / LOCK_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+class _ReadLock:
+    """A shared lock for a read-only open: refused while a writer (a server) holds the folder,
+    and it keeps one from starting meanwhile; nothing is created."""
+
+    def __init__(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise StoreReadOnly(f"there is no data folder {folder}")
+        self.fd: int | None = None
+        try:
+            self.fd = os.open(folder / LOCK_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return  # never opened for writing, so no one holds it
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.release()
+            raise StoreLocked(f"the data folder {folder} is in use by another process") from None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 @dataclass(frozen=True)
@@ -96,14 +192,19 @@ class Store:
         *,
         compact_min_bytes: int = 4 * 1024 * 1024,
         background_compaction: bool = True,
+        read_only: bool = False,
     ) -> None:
+        """Open (and lock) the data folder, making it if needed.
+
+        ``read_only``: write nothing, not even the lock file (for a backup on read-only
+        media); the journal is replayed in memory only and every write fails.
+
+        :raise StoreReadOnly: if the folder cannot be written and ``read_only`` is false.
+        :raise StoreLocked: if another process holds the folder.
+        """
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._folder_lock = FileLock(self.folder / LOCK_FILE, timeout=0)
-        try:
-            self._folder_lock.acquire()
-        except Timeout:
-            raise StoreLocked(f"the data folder {self.folder} is in use by another process") from None
+        self.read_only = read_only
+        self._folder_lock = _ReadLock(self.folder) if read_only else _write_lock(self.folder)
         self.lock = threading.RLock()
         self.closed = False
         self._transactions = 0
@@ -113,6 +214,7 @@ class Store:
                     AtomicJSONStorage,
                     compact_min_bytes=compact_min_bytes,
                     background=background_compaction,
+                    read_only=read_only,
                 )
                 leading = {name: unique + indexed for name, (unique, indexed) in TABLES.items()}
                 self.db = TinyDB(self.folder / DATA_FILE, storage=self._journal, leading_fields=leading)
@@ -151,6 +253,13 @@ class Store:
             self.closed = True
             try:
                 self.db.close()
+            except JournalError as exc:
+                raise StoreUnavailable(
+                    f"could not save {self.folder / DATA_FILE} when closing ({exc.__cause__ or exc}). "
+                    "Nothing is lost: every change is still in the journal beside it, which the next "
+                    "open replays. Free some disk space, then open and close the folder once more "
+                    "(start and stop newsmark serve)."
+                ) from exc
             finally:
                 self._folder_lock.release()
 
@@ -170,6 +279,8 @@ class Store:
         with self.lock:
             if self.closed:
                 raise StoreUnavailable("the store is closed (the service is shutting down)")
+            if self.read_only:
+                raise StoreUnavailable(f"the data folder {self.folder} is open read-only")
             try:
                 with self._journal.transaction():
                     yield
@@ -264,9 +375,10 @@ class Store:
         rest = keys if after is None else [k for k in keys if int(k) > after]
         page = rest[:limit]
         next_cursor = int(page[-1]) if len(rest) > limit else None
+        _refuse_damage(table, page)  # the page's bytes are embedded in the answer as they are
         return [dict.__getitem__(table, k) for k in page], next_cursor, len(keys)
 
-    def annotations_matching(self, flt: AnnotationFilter) -> list[Doc]:
+    def annotations_matching(self, flt: AnnotationFilter, *, skip: Collection[str] = ()) -> list[Doc]:
         """All matching annotations, in stored order: the stored documents themselves.
 
         Read them, never change them. They form a consistent snapshot that later
@@ -275,12 +387,21 @@ class Store:
         Copying 100k documents would cost more than serialising them. With no
         filter, documents not parsed since loading come as their JSON bytes:
         serialise with :func:`newsmark.storage.dumps_docs`.
+
+        ``skip``: document ids (of :meth:`damaged` ones) to leave out.
+
+        :raise DamagedDocument: if a document to return is damaged (and not skipped).
         """
         with self.reading():
             table = self.annotations._read_table()
             if flt == AnnotationFilter():
-                return table.raw_values() if isinstance(table, LazyDocs) else list(table.values())
-            return [doc for _, doc in self._candidates(flt) if flt.matches(doc)]
+                if not isinstance(table, LazyDocs):
+                    return [d for k, d in table.items() if k not in skip]
+                _refuse_damage(table, skip=skip)
+                if skip:
+                    return [d for k, d in dict.items(table) if k not in skip]
+                return table.raw_values()
+            return [doc for _, doc in self._candidates(flt, skip) if flt.matches(doc)]
 
     def all_annotations(self) -> list[Doc]:
         """Every annotation document, parsed, in stored order (stored ones: read, never change)."""
@@ -293,8 +414,12 @@ class Store:
                 return list(table.values())  # parses those still in their loaded bytes
             return raw
 
-    def _candidates(self, flt: AnnotationFilter) -> Iterable[tuple[str, Doc]]:
+    def _candidates(self, flt: AnnotationFilter, skip: Collection[str] = ()) -> Iterable[tuple[str, Doc]]:
         """(key, document) pairs that may match, in stored order; keys are doc ids as strings."""
+        if skip:
+            table = self.annotations._read_table()
+            keys = self.annotations.keys_where("url", flt.url) if flt.url is not None else list(table)
+            return ((k, table[k]) for k in keys if k not in skip)
         if flt.url is not None:
             found = sorted(self.annotations.lookup("url", flt.url), key=lambda item: item[0])
             return [(str(doc_id), doc) for doc_id, doc in found]
@@ -348,11 +473,12 @@ class Store:
         with self.reading():
             return self.versions.values_of("article_id")
 
-    def versions_of(self, article_id: str) -> list[Doc]:
-        """The article's versions, oldest first."""
+    def versions_of(self, article_id: str, *, skip: Collection[str] = ()) -> list[Doc]:
+        """The article's versions, oldest first (but those whose ids are in ``skip``)."""
         with self.reading():
-            found = sorted(self.versions.lookup("article_id", article_id), key=lambda i: i[0])
-            return [_copy(doc) for _, doc in found]
+            table = self.versions._read_table()
+            keys = self.versions.keys_where("article_id", article_id)  # in id order: oldest first
+            return [_copy(table[k]) for k in keys if k not in skip]
 
     def page_articles(self, *, limit: int, after: int | None) -> tuple[list[Doc], int | None, int]:
         with self.reading():
@@ -363,10 +489,32 @@ class Store:
             next_cursor = page[-1][0] if len(rows) > limit else None
             return [_copy(d) for _, d in page], next_cursor, total
 
-    def all_articles(self) -> list[Doc]:
+    def all_articles(self, *, skip: Collection[str] = ()) -> list[Doc]:
         """Every article document (stored ones: read, never change; see :meth:`annotations_matching`)."""
         with self.reading():
-            return list(self.articles._read_table().values())
+            table = self.articles._read_table()
+            if skip:
+                return [table[k] for k in list(table) if k not in skip]
+            return list(table.values())
+
+    # -- damage ------------------------------------------------------------------
+
+    def damaged(self) -> list[Damage]:
+        """Every document of the data file that is not valid JSON, table by table.
+
+        The first call reads every document once; later calls cost next to nothing.
+        """
+        with self.reading():
+            found: list[Damage] = []
+            for table in (self.annotations, self.articles, self.versions):
+                docs = table._read_table()
+                if isinstance(docs, LazyDocs):
+                    found += docs.check()
+            return found
+
+    def document_count(self) -> int:
+        with self.reading():
+            return len(self.annotations) + len(self.articles) + len(self.versions)
 
     # -- figures -----------------------------------------------------------------
 
@@ -416,6 +564,14 @@ def _loading(folder: Path) -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _refuse_damage(docs: Any, keys: Iterable[str] | None = None, *, skip: Collection[str] = ()) -> None:
+    """Raise :class:`DamagedDocument` if any of ``keys`` (all without) is damaged and not in ``skip``."""
+    if isinstance(docs, LazyDocs):
+        found = [d for d in docs.check(keys) if d.doc_id not in skip]
+        if found:
+            raise DamagedDocument(found)
 
 
 def _copy(doc: Doc) -> Doc:

@@ -23,12 +23,13 @@ Not thread-safe by itself: the caller holds one lock around every access
 (see :class:`newsmark.store.Store`).
 """
 
-from .datafile import AtomicJSONStorage, DamagedDocument, LazyDocs, dumps_docs
+from .datafile import AtomicJSONStorage, Damage, DamagedDocument, LazyDocs, dumps_docs
 from .journal import JournalError, JournalMiddleware
 from .table import JournaledTable
 
 __all__ = [
     "AtomicJSONStorage",
+    "Damage",
     "DamagedDocument",
     "JournalError",
     "JournalMiddleware",

@@ -16,7 +16,16 @@ from typing import Any
 import orjson
 from tinydb.middlewares import Middleware
 
-from .datafile import AtomicJSONStorage, Data, _fsync_dir, _write_all
+from .datafile import (
+    FILE_MODE,
+    NEW_FILE,
+    AtomicJSONStorage,
+    Data,
+    _fsync_dir,
+    _write_all,
+    named,
+    write_private,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +38,26 @@ _fsync = getattr(os, "fdatasync", os.fsync)
 
 class JournalError(RuntimeError):
     """The journal could not be written; the change was not made."""
+
+
+def _shape_problem(changes: Any) -> str:
+    """What is wrong with a journal line's changes, or "" if each is [table, id, document]."""
+    if not isinstance(changes, list) or not changes:
+        return "it is not a list of changes"
+    for n, op in enumerate(changes, 1):
+        if not isinstance(op, list) or len(op) != 3:
+            return f"change {n} is not a [table, id, document] triple"
+        table, doc_id, doc = op
+        if not isinstance(table, str):
+            return f"change {n}: the table name is not a string"
+        if doc_id is None:
+            if doc is not None:
+                return f"change {n}: a document without an id"
+        elif not isinstance(doc_id, str):
+            return f"change {n}: the document id is not a string"
+        elif doc is not None and not isinstance(doc, dict):
+            return f"change {n}: the document is {type(doc).__name__}, not an object"
+    return ""
 
 
 class JournalMiddleware(Middleware):
@@ -53,8 +82,12 @@ class JournalMiddleware(Middleware):
         compact_min_bytes: int = 4 * 1024 * 1024,
         compact_ratio: float = 1.0,
         background: bool = True,
+        read_only: bool = False,
     ) -> None:
+        """``read_only``: replay the journal into memory but write nothing (a backup on
+        read-only media); every commit then fails with :class:`JournalError`."""
         super().__init__(storage_cls)
+        self.read_only = read_only
         self.compact_min_bytes = compact_min_bytes
         self.compact_ratio = compact_ratio
         self.background = background
@@ -102,7 +135,8 @@ class JournalMiddleware(Middleware):
         # Append to the newest segment; its size counts toward the next compaction.
         self._segment = segments[-1][0] if segments else 1
         self._journal_bytes = sum(p.stat().st_size for _, p in segments)
-        self._open_segment(self._segment)
+        if not self.read_only:
+            self._open_segment(self._segment)
 
     def _open_segment(self, n: int) -> None:
         path = self._segment_path(n)
@@ -114,37 +148,70 @@ class JournalMiddleware(Middleware):
     def _replay(self, path: Path) -> None:
         raw = path.read_bytes()
         good: list[bytes] = []
-        for line in raw.splitlines(keepends=True):
-            ops = self._parse_line(line)
-            if ops is not None:
-                self._apply(ops)
-                good.append(line)
-        if (len(good) == raw.count(b"\n") and raw.endswith(b"\n")) or not raw:
+        problems: list[tuple[int, str]] = []
+        for number, line in enumerate(raw.splitlines(keepends=True), 1):
+            ops, problem = self._parse_line(line)
+            if ops is None:
+                problems.append((number, problem))
+                continue
+            self._apply(ops)
+            good.append(line)
+        if not problems:
             return
         # A crash can tear only the last line (that commit was never acknowledged);
         # anything else is damage from outside. Either way keep the original bytes
         # for recovery by hand and rewrite the segment with its good lines only.
-        keep = path.with_name(f"{path.name}.damaged-{int(time.time())}")
-        keep.write_bytes(raw)
-        log.warning("journal %s had unreadable lines; original kept as %s", path, keep)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(b"".join(good))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        if self.read_only:
+            kept = "the file was left as it is (the data folder is open read-only)"
+        else:
+            keep = self._keep_copy(path, raw)
+            write_private(path.with_name(path.name + ".tmp"), b"".join(good))
+            os.replace(path.with_name(path.name + ".tmp"), path)
+            _fsync_dir(path.parent)
+            kept = f"the line was dropped; the original file is kept as {keep}"
+        for number, problem in problems[:20]:
+            log.warning("journal %s, line %d: %s; %s", path, number, problem, kept)
+        if len(problems) > 20:
+            log.warning("journal %s: %d more unreadable lines", path, len(problems) - 20)
 
     @staticmethod
-    def _parse_line(line: bytes) -> list[Op] | None:
-        if not line.endswith(b"\n") or len(line) < 10 or line[8:9] != b" ":
-            return None
+    def _keep_copy(path: Path, raw: bytes) -> Path:
+        stamp = int(time.time())
+        for n in range(1000):
+            keep = path.with_name(f"{path.name}.damaged-{stamp}" + (f"-{n}" if n else ""))
+            try:
+                fd = os.open(keep, NEW_FILE, FILE_MODE)  # never over an earlier copy
+            except FileExistsError:
+                continue
+            try:
+                _write_all(fd, raw)
+                os.fsync(fd)
+            except OSError as exc:
+                os.close(fd)
+                keep.unlink(missing_ok=True)  # no partial copy: a full disk leaves nothing behind
+                raise named(exc, keep) from exc
+            os.close(fd)
+            return keep
+        raise JournalError(f"too many damaged copies of {path}")
+
+    @staticmethod
+    def _parse_line(line: bytes) -> tuple[list[Op] | None, str]:
+        """The line's changes, or None and why the line cannot be replayed."""
+        if not line.endswith(b"\n"):
+            return None, "cut short (a write interrupted by a crash)"
+        if len(line) < 10 or line[8:9] != b" ":
+            return None, "not a journal line (no checksum)"
         payload = line[9:-1]
         try:
             if int(line[:8], 16) != zlib.crc32(payload):
-                return None
-            return [tuple(op) for op in orjson.loads(payload)]  # type: ignore[misc]
+                return None, "its checksum does not match"
+            changes = orjson.loads(payload)
         except ValueError:
-            return None
+            return None, "its checksum or JSON cannot be read"
+        problem = _shape_problem(changes)
+        if problem:
+            return None, f"the checksum matches, but {problem}"
+        return [tuple(op) for op in changes], ""  # type: ignore[misc]
 
     def _apply(self, ops: list[Op]) -> None:
         for table, doc_id, doc in ops:
@@ -173,17 +240,20 @@ class JournalMiddleware(Middleware):
         if self._journal_fd is None:
             return
         self.wait_for_compaction()
-        segments = self._segments()
-        if any(p.stat().st_size for _, p in segments) or not self.storage.path.exists():
-            self._compact(background=False)
-        if self._journal_fd is not None:
-            os.close(self._journal_fd)
-            self._journal_fd = None
-        for _, path in self._segments():
-            if path.stat().st_size == 0:
-                path.unlink()
-        _fsync_dir(self.storage.path.parent)
-        self.storage.close()
+        try:
+            segments = self._segments()
+            if any(p.stat().st_size for _, p in segments) or not self.storage.path.exists():
+                self._compact(background=False)
+        finally:
+            # Also when that failed (a full disk): the journal keeps every change for the next open.
+            if self._journal_fd is not None:
+                os.close(self._journal_fd)
+                self._journal_fd = None
+            for _, path in self._segments():
+                if path.stat().st_size == 0:
+                    path.unlink()
+            _fsync_dir(self.storage.path.parent)
+            self.storage.close()
 
     # -- commits ---------------------------------------------------------------
 
@@ -235,7 +305,8 @@ class JournalMiddleware(Middleware):
 
     def _append(self, ops: list[Op]) -> None:
         if self._journal_fd is None:
-            raise JournalError("the database is closed")
+            why = "the data folder is open read-only" if self.read_only else "the database is closed"
+            raise JournalError(why)
         payload = orjson.dumps(ops)
         line = b"%08x %s\n" % (zlib.crc32(payload), payload)
         try:
@@ -289,11 +360,17 @@ class JournalMiddleware(Middleware):
 
         def run() -> None:
             with self._compact_guard:
+                self.last_compaction_error = None
                 try:
                     self.storage.write(snapshot)
-                except BaseException as exc:  # kept for the log; the journal still holds it all
+                except BaseException as exc:  # the journal still holds it all
                     self.last_compaction_error = exc
-                    log.exception("compaction failed; the journal keeps every change")
+                    if not background:
+                        return  # raised below, to the caller
+                    if isinstance(exc, OSError):  # a full disk, say: one line, not a traceback
+                        log.error("compaction failed (%s); the journal keeps every change", exc)
+                    else:
+                        log.exception("compaction failed; the journal keeps every change")
                     return
                 self._data_bytes = self.storage.size()
                 for n, path in self._segments():
@@ -307,5 +384,6 @@ class JournalMiddleware(Middleware):
             self._compactor.start()
         else:
             run()
-            if self.last_compaction_error is not None:
-                raise JournalError(f"compaction failed: {self.last_compaction_error}")
+            error = self.last_compaction_error
+            if error is not None:
+                raise JournalError(f"compaction failed: {error}") from error

@@ -20,9 +20,11 @@ class Service:
     settings: Settings
     token: str
     rules: Rules
+    #: This start's secret from server.json: /api/health proves it knows it (see datafolder.nonce_proof).
+    nonce: str | None = None
 
 
-def create_app(settings: Settings, store: Store, token: str) -> Flask:
+def create_app(settings: Settings, store: Store, token: str, *, nonce: str | None = None) -> Flask:
     """Build the app for an open store. The caller owns the store and closes it."""
     from . import api, errors, jsonio, openapi, security, viewer
 
@@ -30,7 +32,7 @@ def create_app(settings: Settings, store: Store, token: str) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = contract.MAX_BODY_BYTES
     app.json = jsonio.OrjsonProvider(app)
     app.url_map.merge_slashes = False  # article URLs may sit in a path: keep their "//"
-    app.extensions["newsmark"] = Service(store, settings, token, Rules(settings.article_hosts))
+    app.extensions["newsmark"] = Service(store, settings, token, Rules(settings.article_hosts), nonce)
     security.init_app(app, settings, token)
     errors.init_app(app)
     app.register_blueprint(api.bp)

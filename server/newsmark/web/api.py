@@ -8,11 +8,13 @@ from flask import Blueprint, Response, jsonify, request
 
 from .. import __version__, annotations, articles, export, importing
 from ..browse import filter_from_query
+from ..datafolder import nonce_proof
 from ..schemas import (
     AnnotationCreateSchema,
     AnnotationPatchSchema,
     ArticlePostSchema,
     ExportQuerySchema,
+    HealthQuerySchema,
     ImportQuerySchema,
     ListQuerySchema,
     PageQuerySchema,
@@ -31,13 +33,23 @@ _export = ExportQuerySchema()
 _page = PageQuerySchema()
 _version = VersionQuerySchema()
 _import = ImportQuerySchema()
+_health = HealthQuerySchema()
 
 
 @bp.get("/health")
 def health() -> Response:
-    """Whether the service is up; needs no token and says nothing more."""
+    """Whether the service is up; needs no token and says nothing more.
+
+    With ``?challenge=``, also the proof that this is the server of the data folder whose
+    server.json the caller read (an HMAC of the challenge keyed by this start's nonce):
+    the CLI checks it before it sends the token to the recorded address.
+    """
     svc = service()
-    return jsonify({"status": "ok", "version": __version__, "annotations": svc.store.count_annotations()})
+    args = query(_health)
+    answer = {"status": "ok", "version": __version__, "annotations": svc.store.count_annotations()}
+    if "challenge" in args and svc.nonce is not None:
+        answer["proof"] = nonce_proof(svc.nonce, args["challenge"])
+    return jsonify(answer)
 
 
 @bp.get("/stats")
@@ -108,13 +120,30 @@ bp.add_url_rule("/articles/<path:key>", view_func=get_article, methods=["GET"])
 def export_annotations() -> Response:
     args = query(_export)
     fmt = args["format"]
-    # The snapshot is taken now, before the response starts, so the total is its count.
-    total, chunks = export.prepare(service().store, filter_from_query(args), fmt, excel=args["excel"])
+    # The snapshot is taken now, before the response starts, so the total is its count
+    # and a damaged document is a 503 before the first byte (see errors.py), never a cut body.
+    total, chunks, skipped = export.prepare(
+        service().store,
+        filter_from_query(args),
+        fmt,
+        excel=args["excel"],
+        skip_damaged=args["skip_damaged"],
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     response = Response(chunks, content_type=export.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="newsmark-export-{stamp}.{fmt}"'
     response.headers[export.TOTAL_HEADER] = str(total)  # for a progress bar (the body's length is not known)
+    if args["skip_damaged"]:
+        response.headers[export.SKIPPED_HEADER] = str(len(skipped))  # which: GET /api/damaged
     return response
+
+
+@bp.get("/damaged")
+def damaged_documents() -> Response:
+    """The documents of the data file that are not valid JSON, and where each lives (``newsmark check``)."""
+    store = service().store
+    found = store.damaged()
+    return jsonify({"damaged": [d.as_dict() for d in found], "documents": store.document_count()})
 
 
 @bp.post("/import")

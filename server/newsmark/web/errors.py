@@ -84,7 +84,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DamagedDocument)
     def damaged(exc: DamagedDocument) -> tuple[Response, int]:
         log.error("%s", exc)
-        return error_response(503, "damaged_data", f"{exc}. Nothing was changed; see the README on recovery.")
+        return error_response(
+            503,
+            "damaged_data",
+            f"{exc}. Nothing was changed. 'newsmark check' lists every damaged document; "
+            "see the README on recovery.",
+        )
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:

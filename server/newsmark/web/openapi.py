@@ -40,7 +40,11 @@ _PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "summary": "Whether the service is up (no token needed)",
             "security": [],
-            "responses": {"200": {"description": "status, version and annotation count"}},
+            "parameters": [{"in": "query", "schema": "HealthQuery"}],
+            "responses": {
+                "200": {"description": "status, version and annotation count (with a challenge: proof)"},
+                "422": _ERR,
+            },
         }
     },
     "/api/annotations": {
@@ -134,8 +138,23 @@ _PATHS: dict[str, dict[str, Any]] = {
                         "X-Newsmark-Total": {
                             "description": "how many annotations the export holds",
                             "schema": {"type": "integer", "minimum": 0},
-                        }
+                        },
+                        "X-Newsmark-Skipped-Damaged": {
+                            "description": "with skip_damaged: how many damaged documents were left out",
+                            "schema": {"type": "integer", "minimum": 0},
+                        },
                     },
+                },
+                "503": _ERR,  # damaged_data: a document the export needs is damaged
+            },
+        }
+    },
+    "/api/damaged": {
+        "get": {
+            "summary": "Documents of the data file that are not valid JSON, and where each lives",
+            "responses": {
+                "200": {
+                    "description": "{damaged: [{table, doc_id, id, file, line, reason}], documents: count}"
                 }
             },
         }
@@ -169,6 +188,7 @@ def build_spec() -> dict[str, Any]:
         "PageQuery": schemas.PageQuerySchema,
         "VersionQuery": schemas.VersionQuerySchema,
         "ExportQuery": schemas.ExportQuerySchema,
+        "HealthQuery": schemas.HealthQuerySchema,
         "ImportQuery": schemas.ImportQuerySchema,
     }
     for path, operations in copy.deepcopy(_PATHS).items():
