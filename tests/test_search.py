@@ -133,8 +133,8 @@ def _by_columns(docs, q):
 
 
 def test_search_never_matches_across_the_kept_texts_separators():
-    """The kept text joins a quote and its note with U+001F, annotations with NUL: a search for
-    them (in text stored before control characters were refused) finds them only within a field."""
+    """The kept text joins a quote and its note with U+001F: a search for it (in text stored before
+    control characters were refused) finds it only within a field, like any other search."""
     docs = [
         {"quote": {"exact": "end"}, "note": "start"},
         {"quote": {"exact": "a\x1fb"}, "note": None},
@@ -160,15 +160,54 @@ TRICKY_TEXT = st.lists(TRICKY_CHARS | st.characters(), max_size=10).map("".join)
 @given(
     texts=st.lists(st.tuples(TRICKY_TEXT.filter(bool), st.none() | TRICKY_TEXT), min_size=1, max_size=8),
     q=TRICKY_TEXT.filter(bool),
-    block=st.sampled_from([1, 2, 3, 2048]),
 )
-def test_kept_folded_text_matches_exactly_as_each_document_would(texts, q, block):
+def test_kept_folded_text_matches_exactly_as_each_document_would(texts, q):
     docs = [{"quote": {"exact": exact}, "note": note} for exact, note in texts]
     flt = AnnotationFilter(q=q)
-    expected = [i for i, d in enumerate(docs) if flt.matches(d)]
-    saved = columns.SEARCH_BLOCK
-    columns.SEARCH_BLOCK = block  # several blocks, each with a first and a last row
-    try:
-        assert _by_columns(docs, q) == expected
-    finally:
-        columns.SEARCH_BLOCK = saved
+    assert _by_columns(docs, q) == [i for i, d in enumerate(docs) if flt.matches(d)]
+
+
+def test_after_a_change_the_search_sees_it_and_reuses_the_rest(searchable):
+    before = columns.of(searchable)
+    assert len(before.select(AnnotationFilter(q="minister"))) == 2
+    kept = dict(zip(before.ids, before._folded_text(), strict=True))
+    changed, gone = before.docs[0], before.docs[1]
+    annotations.update(searchable, changed["id"], {"note": "now about the CHANCELLOR"})
+    annotations.delete(searchable, gone["id"])
+    after = columns.of(searchable)
+    assert after is not before
+    assert [after.docs[i]["id"] for i in after.select(AnnotationFilter(q="chancellor"))] == [changed["id"]]
+    assert after.select(AnnotationFilter(q="straße")) == []  # only in the deleted one and the old note
+    folded = dict(zip(after.ids, after._folded_text(), strict=True))
+    assert folded.keys() == kept.keys() - {gone["id"]}
+    for key, text in folded.items():  # unchanged annotations: the very same folded text, not folded again
+        assert (text is kept[key]) == (key != changed["id"]), key
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(0, 200),
+    changes=st.lists(st.tuples(st.sampled_from(["delete", "replace", "append"]), st.integers(0, 199))),
+)
+def test_refolding_reuses_only_the_same_documents(size, changes):
+    """Whatever was deleted, replaced or added, each row's folded text is its own document's."""
+    old_docs = [{"quote": {"exact": f"Quote {n}"}, "note": f"Note {n}"} for n in range(size)]
+    old_folded = [columns._fold(d) for d in old_docs]
+    docs = list(old_docs)
+    deleted = 0  # past the look-ahead, what follows a run of deletions is folded again
+    for kind, at in changes:
+        if kind == "append":
+            docs.append({"quote": {"exact": f"New {at}"}, "note": None})
+        elif docs and kind == "delete":
+            run = at % 7 if at % 3 else at
+            before = len(docs)
+            del docs[at % len(docs) : at % len(docs) + run]
+            deleted += before - len(docs)
+        elif docs:
+            docs[at % len(docs)] = {"quote": {"exact": f"Changed {at}"}, "note": "X"}
+    folded = columns._refold(docs, old_docs, old_folded)
+    assert folded == [columns._fold(d) for d in docs]
+    if deleted < columns._LOOKAHEAD - 1:
+        for doc, text in zip(docs, folded, strict=True):
+            if any(doc is d for d in old_docs):  # kept: its text is reused, not made again
+                assert any(text is t for t in old_folded)
