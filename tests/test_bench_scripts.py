@@ -52,6 +52,10 @@ def test_bench_store_runs_on_a_tiny_store():
 def test_bench_viewer_runs_on_a_tiny_store():
     done = run_script("scripts/bench_viewer.py", "--n", "300", "--runs", "1")
     assert done.returncode == 0, done.stderr
-    for label in ("annotations, newest first", "search in quotes and notes", "article page", "charts"):
-        assert re.search(rf"^{label} +\d", done.stdout, re.MULTILINE), (label, done.stdout)
-    assert "after an edit" in done.stdout
+    for label in (
+        "annotations, newest first", "search in quotes and notes", "search, a word in most",
+        "search, 200 non-ASCII characters", "API search", "article page", "charts",
+    ):  # fmt: skip
+        assert re.search(rf"^{label}.* +\d", done.stdout, re.MULTILINE), (label, done.stdout)
+    assert "after an edit" in done.stdout and "the first search after an edit" in done.stdout
+    assert "target 300 ms at 100,000: not judged" in done.stdout  # judged at 100,000 only

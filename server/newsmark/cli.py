@@ -121,7 +121,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--url", help="only this article")
     p.add_argument("--tag", choices=contract.TAGS)
     p.add_argument("--annotator", help="only this coder")
-    p.add_argument("-q", help="only quotes or notes containing this text (any case)")
+    p.add_argument(
+        "-q",
+        type=_query_text,
+        help=f"only quotes or notes containing this text (any case; at most {contract.MAX_QUERY} characters)",
+    )
     p.add_argument(
         "--since", type=_day, help="only annotations created on this UTC day (YYYY-MM-DD) or later"
     )
@@ -172,6 +176,15 @@ def _day(value: str) -> str:
     if len(value) != 10:  # fromisoformat also takes "20240203" and the like
         raise ValueError(value)
     return date.fromisoformat(value).isoformat()
+
+
+def _query_text(value: str) -> str:
+    """A search of at most MAX_QUERY characters, as the API and the viewer take."""
+    if len(value) > contract.MAX_QUERY:
+        raise argparse.ArgumentTypeError(
+            f"longer than {contract.MAX_QUERY} characters ({len(value)}): search for a shorter phrase"
+        )
+    return value
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

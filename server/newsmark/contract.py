@@ -34,6 +34,8 @@ MAX_ANNOTATOR = 200
 MAX_ARTICLE_TEXT = 500_000
 MAX_ARTICLE_FIELD = 1_000  # title and byline
 MAX_TIMESTAMP_TEXT = 200
+#: The longest text search (``q``): a phrase, not a passage; each request scans every quote and note.
+MAX_QUERY = 200
 MAX_BODY_BYTES = 1024 * 1024
 
 #: Deterministic article ids: the same URL gets the same id on every machine,

@@ -10,7 +10,9 @@
   a TextQuoteSelector, a TextPositionSelector and the version's ``TimeState``
   (``cached``: the version's RFC 6920 name, ``ni:///sha-256;…``, which an import reads back).
 - ``csv``: one row per annotation (:data:`CSV_COLUMNS`), RFC 4180 quoting, UTF-8;
-  with ``excel=True`` a byte order mark first, so Excel reads non-ASCII right.
+  with ``excel=True`` a byte order mark first, so Excel reads non-ASCII right, and
+  every text cell a spreadsheet would take for a formula neutralised (:func:`excel_cell`).
+  The plain CSV is byte-true: what pandas or R read is what was stored.
 
 Exports stream: the document is produced in chunks of :data:`CHUNK`
 annotations, so memory does not grow with the store and the server starts
@@ -49,6 +51,9 @@ CSV_COLUMNS = (
     "id", "url", "article_title", "tag", "exact", "prefix", "suffix", "start", "end",
     "note", "annotator", "created", "updated", "article_version",
 )  # fmt: skip
+#: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula
+#: (OWASP's "CSV Injection" list; NUL from OWASP ASVS 1.2.10).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 CHUNK = 1000  # annotations per chunk: small enough to stay in cache, large enough to amortise calls
 
 #: Called with the number of annotations a chunk completed, once the consumer has taken it.
@@ -131,8 +136,24 @@ def _jsonl(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]
         progress(len(lines))
 
 
+def excel_cell(value: object) -> object:
+    """A cell for the Excel flavour: text a spreadsheet would run as a formula gets a ``'`` first.
+
+    The quote is OWASP's advice: spreadsheets then show the text instead of
+    evaluating it (``=HYPERLINK(…)`` could send other cells away, ``=cmd|…`` run a
+    program). Quotes, notes, coder names and titles come from whoever coded or
+    from the article, so any text cell may begin so; numbers are left alone.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def iter_csv(store: Store, flt: AnnotationFilter, *, excel: bool = False) -> Iterator[bytes]:
-    """One row per annotation, a header row first; RFC 4180 (CRLF line ends, quotes doubled)."""
+    """One row per annotation, a header row first; RFC 4180 (CRLF line ends, quotes doubled).
+
+    ``excel``: a byte order mark first and formula-like cells neutralised (:func:`excel_cell`).
+    """
     return _csv(snapshot(store, flt), excel=excel)
 
 
@@ -150,11 +171,10 @@ def _csv(snap: Snapshot, progress: Progress = _no_progress, *, excel: bool = Fal
         for doc in part:
             doc = _parsed(doc)
             quote, position = doc["quote"], doc["position"]
-            writer.writerow(
-                (doc["id"], doc["url"], titles.get(doc["url"], ""), doc["tag"], quote["exact"],
-                 quote["prefix"], quote["suffix"], position["start"], position["end"], doc["note"] or "",
-                 doc["annotator"], doc["created"], doc["updated"], doc["article_sha256"] or "")
-            )  # fmt: skip
+            row = (doc["id"], doc["url"], titles.get(doc["url"], ""), doc["tag"], quote["exact"],
+                   quote["prefix"], quote["suffix"], position["start"], position["end"], doc["note"] or "",
+                   doc["annotator"], doc["created"], doc["updated"], doc["article_sha256"] or "")  # fmt: skip
+            writer.writerow(map(excel_cell, row) if excel else row)
         yield out.getvalue().encode("utf-8")
         progress(len(part))
 

@@ -292,7 +292,12 @@ class FilterQuerySchema(Schema):
     url = ArticleUrl()
     tag = fields.Str(validate=validate.OneOf(contract.TAGS))
     annotator = fields.Str(validate=validate.Length(max=contract.MAX_ANNOTATOR))
-    q = fields.Str(validate=validate.Length(max=contract.MAX_EXACT))
+    q = fields.Str(
+        validate=validate.Length(
+            max=contract.MAX_QUERY,
+            error="Longer than {max} characters: search for a shorter phrase.",
+        )
+    )
     since = fields.Date(metadata={"description": "created on this UTC day (YYYY-MM-DD) or later"})
     until = fields.Date(metadata={"description": "created on this UTC day (YYYY-MM-DD) or earlier"})
 

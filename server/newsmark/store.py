@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import gc
 import os
 import stat
@@ -158,6 +159,11 @@ class AnnotationFilter:
     since: str | None = None  # "YYYY-MM-DD": created on that UTC day or later
     until: str | None = None  # "YYYY-MM-DD": created on that UTC day or earlier
 
+    @functools.cached_property
+    def needle(self) -> str:
+        """``q`` case-folded, once per filter (so once a request), never once per document."""
+        return self.q.casefold() if self.q else ""
+
     def matches(self, doc: Doc) -> bool:
         if self.url is not None and doc["url"] != self.url:
             return False
@@ -171,7 +177,7 @@ class AnnotationFilter:
         if self.until is not None and doc["created"][:10] > self.until:
             return False
         if self.q:
-            needle = self.q.casefold()
+            needle = self.needle
             note = doc.get("note") or ""
             if needle not in doc["quote"]["exact"].casefold() and needle not in note.casefold():
                 return False

@@ -47,6 +47,7 @@ def _common() -> dict[str, Any]:
         "signed_in": signed_in,
         "version": __version__,
         "tags": contract.TAGS,
+        "max_query": contract.MAX_QUERY,
     }
 
 
