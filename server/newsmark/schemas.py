@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -66,9 +66,25 @@ class ArticleUrl(fields.String):
             raise ValidationError(f"URL {exc}.") from None
 
 
+class FullMatch(validate.Regexp):
+    """``validate.Regexp`` on the whole value.
+
+    ``Regexp`` uses ``re.match``, whose ``$`` also matches before a final newline:
+    ``^[0-9a-f]{64}$`` takes 64 hex digits and a newline. This one uses ``re.fullmatch``,
+    so its patterns carry no anchors.
+    """
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 #: The service's timestamps: UTC ISO 8601, e.g. 2024-02-03T13:43:00.123Z (see contract.utc_now).
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
-SHA256 = r"^[0-9a-f]{64}$"
+#: ``[0-9]``, not ``\d``: Python's ``\d`` also takes other scripts' digits (``²``, ``٣``).
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z")
+SHA256 = "[0-9a-f]{64}"
+CURSOR = "[0-9]{1,18}"
 
 
 def time_key(timestamp: str) -> tuple[datetime, str]:
@@ -78,10 +94,17 @@ def time_key(timestamp: str) -> tuple[datetime, str]:
 
 
 class Timestamp(fields.String):
-    """A UTC time as the service writes it; a real date and time, not just the right shape."""
+    """A UTC time as the service writes it: a real date and time, and a plausible one.
+
+    From :data:`newsmark.contract.EARLIEST_TIME` to a day after now (clocks of coders'
+    machines differ a little; a year 9999 is a typo or a forgery, and would stretch the
+    viewer's chart over time across millennia).
+    """
 
     default_error_messages: ClassVar[dict[str, str]] = {
-        "invalid_time": "Not a UTC time of the form 2024-02-03T13:43:00.123Z."
+        "invalid_time": "Not a UTC time of the form 2024-02-03T13:43:00.123Z.",
+        "too_early": f"Is before {contract.EARLIEST_TIME[:10]}: no coding happened then (a wrong clock?).",
+        "too_late": "Is more than a day after now ({now} on this machine's clock).",
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -89,16 +112,22 @@ class Timestamp(fields.String):
         if not TIMESTAMP.fullmatch(text):
             raise self.make_error("invalid_time")
         try:
-            time_key(text)
+            when, _ = time_key(text)
         except ValueError:  # e.g. month 13
             raise self.make_error("invalid_time") from None
+        if when < _EARLIEST:
+            raise self.make_error("too_early")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if when > now + contract.FUTURE_LEEWAY:
+            raise self.make_error("too_late", now=now.isoformat(timespec="seconds") + "Z")
         return text
 
 
+_EARLIEST = datetime.fromisoformat(contract.EARLIEST_TIME[:19])
+
+
 def _sha256(**kwargs: Any) -> fields.Str:
-    return fields.Str(
-        validate=validate.Regexp(SHA256, error="Not a SHA-256 (64 lowercase hex digits)."), **kwargs
-    )
+    return fields.Str(validate=FullMatch(SHA256, error="Not a SHA-256 (64 lowercase hex digits)."), **kwargs)
 
 
 def _text(max_length: int, *, required: bool = False, min_length: int | None = None) -> fields.Str:
@@ -306,7 +335,7 @@ class ListQuerySchema(FilterQuerySchema):
     """The query string of ``GET /api/annotations`` and ``GET /api/export``."""
 
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
-    cursor = fields.Str(validate=validate.Regexp(r"^[0-9]{1,18}$", error="Not a valid cursor."))
+    cursor = fields.Str(validate=FullMatch(CURSOR, error="Not a valid cursor."))
 
 
 class ViewerQuerySchema(FilterQuerySchema):
@@ -330,16 +359,25 @@ class ExportQuerySchema(ListQuerySchema):
 
 class PageQuerySchema(Schema):
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
-    cursor = fields.Str(validate=validate.Regexp(r"^[0-9]{1,18}$", error="Not a valid cursor."))
+    cursor = fields.Str(validate=FullMatch(CURSOR, error="Not a valid cursor."))
 
 
 class VersionQuerySchema(Schema):
+    """``?version=`` of an article: a number (1 is the first) or a text SHA-256."""
+
     version = fields.Str(
-        validate=validate.Regexp(
-            r"^([0-9a-f]{64}|[1-9][0-9]{0,5})$",
+        validate=FullMatch(
+            f"{SHA256}|{contract.VERSION_NUMBER}",
             error="Give a version number (1 is the first) or a text SHA-256.",
         )
     )
+
+
+class ViewerVersionQuerySchema(VersionQuerySchema):
+    """The article page's ``?version=``; other parameters are ignored, as on every viewer page."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 class VersionSummarySchema(Schema):
