@@ -222,12 +222,14 @@ def test_every_marshmallow_pattern_is_matched_whole():
 
 
 def pattern_nodes(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Patterns a whole value must match; not those under ``not`` (characters a value must not hold)."""
     found = []
     if isinstance(node, dict):
         if "pattern" in node:
             found.append((path, node))
         for key, value in node.items():
-            found += pattern_nodes(value, f"{path}/{key}")
+            if key != "not":
+                found += pattern_nodes(value, f"{path}/{key}")
     elif isinstance(node, list):
         for n, value in enumerate(node):
             found += pattern_nodes(value, f"{path}/{n}")

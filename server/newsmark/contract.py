@@ -43,6 +43,16 @@ MAX_BODY_BYTES = 1024 * 1024
 EARLIEST_TIME = "1990-01-01T00:00:00Z"
 FUTURE_LEEWAY = timedelta(days=1)
 
+#: Characters refused in text values, as regular expression classes (the same in Python and
+#: in the JSON Schemas). NUL blanks a field in R and cuts a string in jsonlite; no control
+#: character belongs in a name or a title, one line of text each.
+NOT_IN_ONE_LINE = r"[\u0000-\u001f\u007f\u2028\u2029]"  # annotator; title, byline, timestamp_text
+#: A note keeps tab and line feed (CR LF and a lone CR become LF on the way in: see normalize_note).
+NOT_IN_NOTE = r"[\u0000-\u0008\u000b-\u001f\u007f]"
+#: Quotes and article text are copies of the page's text, which may hold other controls (from a
+#: character reference such as &#1;) that a quote must then match; an HTML page's text never holds NUL.
+NOT_IN_PAGE_TEXT = r"[\u0000]"
+
 #: An article version's number in ``?version=`` (1 is the first), ASCII digits only.
 VERSION_NUMBER = "[1-9][0-9]{0,5}"
 
@@ -118,6 +128,11 @@ def _host(host: str, *, bracketed: bool) -> str:
     if not _HOST_NAME.fullmatch(host):
         raise UrlError(f"has a host {host!r} with characters not allowed in a host name")
     return host
+
+
+def normalize_note(note: str) -> str:
+    """Line breaks as LF: CR LF and a lone CR (old Mac) become LF, as R's read.csv reads them anyway."""
+    return note.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def check_article_url(url: str, allowed_hosts: tuple[str, ...]) -> None:

@@ -126,12 +126,49 @@ class Timestamp(fields.String):
 _EARLIEST = datetime.fromisoformat(contract.EARLIEST_TIME[:19])
 
 
+class NoneOf(validate.Validator):
+    """Refuse a string holding a character of ``chars`` (a regular expression class); name the first."""
+
+    def __init__(self, chars: str, what: str) -> None:
+        self.chars = re.compile(chars)
+        self.what = what
+
+    def __call__(self, value: str) -> str:
+        found = self.chars.search(value)
+        if found:
+            raise ValidationError(
+                f"Must not contain {self.what} (U+{ord(found.group()):04X} at character {found.start()})."
+            )
+        return value
+
+
+ONE_LINE = NoneOf(contract.NOT_IN_ONE_LINE, "control characters or line separators")
+IN_NOTE = NoneOf(contract.NOT_IN_NOTE, "control characters other than tab and line breaks")
+IN_PAGE_TEXT = NoneOf(contract.NOT_IN_PAGE_TEXT, "NUL characters")
+
+
+class Note(fields.String):
+    """A coder's note: line breaks arrive as LF (see :func:`newsmark.contract.normalize_note`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=[validate.Length(max=contract.MAX_NOTE), IN_NOTE], **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return contract.normalize_note(super()._deserialize(value, attr, data, **kwargs))
+
+
 def _sha256(**kwargs: Any) -> fields.Str:
     return fields.Str(validate=FullMatch(SHA256, error="Not a SHA-256 (64 lowercase hex digits)."), **kwargs)
 
 
-def _text(max_length: int, *, required: bool = False, min_length: int | None = None) -> fields.Str:
-    kwargs: dict[str, Any] = {"validate": validate.Length(min=min_length, max=max_length)}
+def _text(
+    max_length: int,
+    refuse: NoneOf,
+    *,
+    required: bool = False,
+    min_length: int | None = None,
+) -> fields.Str:
+    kwargs: dict[str, Any] = {"validate": [validate.Length(min=min_length, max=max_length), refuse]}
     if required:
         return fields.Str(required=True, **kwargs)
     return fields.Str(load_default="", **kwargs)
@@ -140,17 +177,17 @@ def _text(max_length: int, *, required: bool = False, min_length: int | None = N
 class QuoteSchema(Schema):
     """The W3C TextQuoteSelector: the selected text with a little context on each side."""
 
-    exact = _text(contract.MAX_EXACT, required=True, min_length=1)
-    prefix = _text(contract.MAX_CONTEXT)
-    suffix = _text(contract.MAX_CONTEXT)
+    exact = _text(contract.MAX_EXACT, IN_PAGE_TEXT, required=True, min_length=1)
+    prefix = _text(contract.MAX_CONTEXT, IN_PAGE_TEXT)
+    suffix = _text(contract.MAX_CONTEXT, IN_PAGE_TEXT)
 
 
 class StoredQuoteSchema(Schema):
     """The quote as stored: prefix and suffix always present (empty at the text's ends)."""
 
-    exact = _text(contract.MAX_EXACT, required=True, min_length=1)
-    prefix = _text(contract.MAX_CONTEXT, required=True)
-    suffix = _text(contract.MAX_CONTEXT, required=True)
+    exact = _text(contract.MAX_EXACT, IN_PAGE_TEXT, required=True, min_length=1)
+    prefix = _text(contract.MAX_CONTEXT, IN_PAGE_TEXT, required=True)
+    suffix = _text(contract.MAX_CONTEXT, IN_PAGE_TEXT, required=True)
 
 
 class PositionSchema(Schema):
@@ -168,10 +205,10 @@ class PositionSchema(Schema):
 class ArticleSnapshotSchema(Schema):
     """The article as the extension saw it when the passage was coded."""
 
-    title = _text(contract.MAX_ARTICLE_FIELD)
-    byline = _text(contract.MAX_ARTICLE_FIELD)
-    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT)
-    text = _text(contract.MAX_ARTICLE_TEXT, required=True, min_length=1)
+    title = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE)
+    byline = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE)
+    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, ONE_LINE)
+    text = _text(contract.MAX_ARTICLE_TEXT, IN_PAGE_TEXT, required=True, min_length=1)
 
 
 class ArticlePostSchema(ArticleSnapshotSchema):
@@ -180,7 +217,7 @@ class ArticlePostSchema(ArticleSnapshotSchema):
     url = ArticleUrl(required=True)
 
 
-_note = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
+_note = Note(load_default=None, allow_none=True)
 _tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
 
 
@@ -193,7 +230,7 @@ class AnnotationCreateSchema(Schema):
     quote = fields.Nested(QuoteSchema, required=True)
     position = fields.Nested(PositionSchema, required=True)
     note = _note
-    annotator = _text(contract.MAX_ANNOTATOR, required=True, min_length=1)
+    annotator = _text(contract.MAX_ANNOTATOR, ONE_LINE, required=True, min_length=1)
     schema_version = StrictInt(
         load_default=contract.SCHEMA_VERSION, validate=validate.Equal(contract.SCHEMA_VERSION)
     )
@@ -214,7 +251,7 @@ class AnnotationPatchSchema(Schema):
     """The body of ``PATCH /api/annotations/<id>``: only the tag and the note can change."""
 
     tag = fields.Str(validate=validate.OneOf(contract.TAGS))
-    note = fields.Str(allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
+    note = Note(allow_none=True)
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -230,8 +267,8 @@ class AnnotationSchema(Schema):
     tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
     quote = fields.Nested(StoredQuoteSchema, required=True)
     position = fields.Nested(PositionSchema, required=True)
-    note = fields.Str(required=True, allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
-    annotator = fields.Str(required=True, validate=validate.Length(min=1, max=contract.MAX_ANNOTATOR))
+    note = Note(required=True, allow_none=True)
+    annotator = _text(contract.MAX_ANNOTATOR, ONE_LINE, required=True, min_length=1)
     article_sha256 = fields.Str(
         required=True,
         allow_none=True,
@@ -262,10 +299,10 @@ class ImportedVersionSchema(Schema):
 
     version = StrictInt(required=True, validate=validate.Range(min=1))
     sha256 = _sha256(required=True)
-    title = _text(contract.MAX_ARTICLE_FIELD, required=True)
-    byline = _text(contract.MAX_ARTICLE_FIELD, required=True)
-    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, required=True)
-    text = _text(contract.MAX_ARTICLE_TEXT, required=True, min_length=1)
+    title = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE, required=True)
+    byline = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE, required=True)
+    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, ONE_LINE, required=True)
+    text = _text(contract.MAX_ARTICLE_TEXT, IN_PAGE_TEXT, required=True, min_length=1)
     first_seen = Timestamp(required=True)
 
 
@@ -274,9 +311,9 @@ class ImportedArticleSchema(Schema):
 
     id = UuidString(required=True)
     url = ArticleUrl(required=True)
-    title = _text(contract.MAX_ARTICLE_FIELD, required=True)
-    byline = _text(contract.MAX_ARTICLE_FIELD, required=True)
-    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, required=True)
+    title = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE, required=True)
+    byline = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE, required=True)
+    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, ONE_LINE, required=True)
     sha256 = _sha256(required=True)
     first_seen = Timestamp(required=True)
     last_seen = Timestamp(required=True)
