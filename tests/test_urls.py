@@ -306,3 +306,29 @@ def test_the_viewer_and_the_api_show_a_migrated_article_with_its_annotations(tmp
         exported = json.loads(client.get("/api/export?format=json").get_data())
         validate(exported, "export")
         assert exported["articles"][0]["id"] == contract.article_id(OLD_NORMAL)
+
+
+def test_opening_a_store_with_nothing_to_bring_up_to_date_writes_nothing(tmp_path):
+    folder = tmp_path / "data"
+    store_as_before(folder, NORMAL, note="one\ntwo", seen="2024-02-03T12:00:00.000Z")
+    before = {p.name: p.read_bytes() for p in folder.glob("newsmark.json*")}
+    store = Store(folder)
+    try:
+        assert not store.upgraded
+        after = {p.name: p.read_bytes() for p in folder.glob("newsmark.json*")}
+        assert {name: data for name, data in after.items() if data} == before  # (an empty journal is opened)
+    finally:
+        store.close()
+
+
+def test_a_stored_url_that_cannot_be_an_iri_is_left_as_it_is(tmp_path, monkeypatch, caplog):
+    folder = tmp_path / "data"
+    monkeypatch.setattr("newsmark.migration.upgrade", lambda store: None)
+    store_as_before(folder, "https://lite{cnn}.com/a|b", seen="2024-02-03T12:00:00.000Z")
+    store_as_before(folder, OLD, seen="2024-02-03T12:00:00.000Z")
+    monkeypatch.undo()
+    with Store(folder) as store:
+        assert store.upgraded and store.upgraded.urls == {OLD: OLD_NORMAL}
+        assert "https://lite{cnn}.com/a|b" in store.upgraded.kept
+        assert sorted(store.annotation_urls()) == sorted(["https://lite{cnn}.com/a|b", OLD_NORMAL])
+    assert "left a stored URL as it is" in caplog.text
