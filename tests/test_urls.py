@@ -237,9 +237,9 @@ def test_opening_a_store_percent_encodes_stored_urls_and_keeps_everything_linked
     doc = store_as_before(folder, OLD, note="line one\r\nline two\rthree", seen="2024-02-03T12:00:00.000Z")
     monkeypatch.undo()
     with Store(folder) as store:
-        assert store.upgraded and store.upgraded.urls == {OLD: OLD_NORMAL} and store.upgraded.notes == 1
+        assert store.upgraded and store.upgraded.urls == {OLD: OLD_NORMAL}
         [stored] = store.annotations_matching(AnnotationFilter())
-        assert stored == {**doc, "url": OLD_NORMAL, "note": "line one\nline two\nthree"}
+        assert stored == {**doc, "url": OLD_NORMAL}  # the rest as it was
         assert store.get_article(url=OLD) is None
         article = store.get_article(url=OLD_NORMAL)
         assert article is not None and article["id"] == contract.article_id(OLD_NORMAL)
@@ -332,3 +332,16 @@ def test_a_stored_url_that_cannot_be_an_iri_is_left_as_it_is(tmp_path, monkeypat
         assert "https://lite{cnn}.com/a|b" in store.upgraded.kept
         assert sorted(store.annotation_urls()) == sorted(["https://lite{cnn}.com/a|b", OLD_NORMAL])
     assert "left a stored URL as it is" in caplog.text
+
+
+def test_a_note_stored_with_cr_lf_before_is_unchanged_by_importing_it_again(tmp_path):
+    from newsmark import importing
+
+    folder = tmp_path / "data"
+    doc = store_as_before(folder, NORMAL, note="one\r\ntwo", seen="2024-02-03T12:00:00.000Z")
+    with Store(folder) as store:
+        report = importing.run(store, {"schema_version": 1, "annotations": [doc]})
+        assert (report["unchanged"], report["conflicting"]) == (1, 0), report
+        newer = {**doc, "note": "one\r\ntwo, and more", "updated": "2024-02-04T12:00:00.000Z"}
+        assert importing.run(store, {"schema_version": 1, "annotations": [newer]})["updated"] == 1
+        assert store.get_annotation(doc["id"])["note"] == "one\ntwo, and more"

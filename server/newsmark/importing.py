@@ -348,6 +348,9 @@ def _plan_annotation(store: Store, doc: Doc, result: Plan) -> None:
     if existing is None:
         result.add.append(doc)
         return
+    if existing["note"] and "\r" in existing["note"]:
+        # Stored before notes got LF line breaks on the way in: compare it as it would be stored now.
+        existing["note"] = contract.normalize_note(existing["note"])
     if existing == doc:
         result.unchanged += 1
         return

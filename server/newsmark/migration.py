@@ -1,19 +1,22 @@
 """What an earlier version stored, brought up to this version's rules when a store opens.
 
-- **URLs**, normalised as :func:`newsmark.contract.normalize_url` does now: the path's
-  characters that RFC 3986/3987 do not allow (``" < > \\ ^ ` { | }``, non-ASCII, a stray
-  ``%``) percent-encoded, so that every export holds valid IRIs. An article's id is
-  derived from its URL, so an article whose URL changes gets the new URL's id and its
-  versions follow it; where the new URL is already stored (the same page saved once as
-  ``a|b`` and once as ``a%7Cb``), the two merge: versions by SHA-256, numbered in the
-  order they were first seen, the latest state of the one seen last. Annotations name
-  their article by URL and keep their own ids, ``created`` and ``updated``.
-- **Notes**: CR LF and a lone CR become LF, as a note sent now is stored. Without this an
-  import of an old export (CR LF) would find every such note changed.
+**URLs** are normalised as :func:`newsmark.contract.normalize_url` does now: the path's
+characters that RFC 3986/3987 do not allow (``" < > \\ ^ ` { | }``, non-ASCII, a stray
+``%``) percent-encoded, so that every export holds valid IRIs. An article's id is derived
+from its URL, so an article whose URL changes gets the new URL's id and its versions
+follow it; where the new URL is already stored (the same page saved once as ``a|b`` and
+once as ``a%7Cb``), the two merge: versions by SHA-256, numbered in the order they were
+first seen, the latest state of the one seen last. Annotations name their article by URL
+and keep their own ids, ``created`` and ``updated``.
 
-Everything is one transaction; when there is nothing to change, nothing is written (a
-read-only copy of a data folder opens as it is). Names and titles holding control
-characters that are refused now are left as they are: no rewriting of them would be right.
+It reads only the indexes (every stored URL), so opening a large store costs nothing
+more. Everything is one transaction; when there is nothing to change, nothing is written
+(a read-only copy of a data folder opens as it is).
+
+Left as they are, because finding them would read every document at every open, or
+because no rewriting would be right: notes stored with CR line breaks (the import
+compares them as LF; see :func:`newsmark.importing.plan`), and names and titles holding
+control characters refused now.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 
 from . import contract
 from .schemas import time_key
-from .store import AnnotationFilter, Doc, Store
+from .store import AnnotationFilter, Store
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +37,10 @@ class Upgrade:
 
     urls: dict[str, str] = field(default_factory=dict)  # old URL -> new URL
     merged: list[str] = field(default_factory=list)  # new URLs two stored articles merged into
-    notes: int = 0  # annotations whose note's line breaks became LF
     kept: dict[str, str] = field(default_factory=dict)  # URL left as it is -> why
 
     def __bool__(self) -> bool:
-        return bool(self.urls or self.notes)
+        return bool(self.urls)
 
 
 def upgrade(store: Store) -> Upgrade:
@@ -55,30 +57,21 @@ def upgrade(store: Store) -> Upgrade:
             done.kept[url] = f"URL is {len(new)} characters once percent-encoded, over {contract.MAX_URL}"
         elif new != url:
             done.urls[url] = new
-    notes = store.annotations_where(b"\\r", lambda doc: "\r" in (doc.get("note") or ""))
-    done.notes = len(notes)
     for url, why in done.kept.items():
         log.warning("left a stored URL as it is (%s): %s", why, url)
     if not done:
         return done
     with store.transaction():
-        changed: dict[str, Doc] = {doc["id"]: dict(doc) for doc in notes}
-        for doc in changed.values():
-            doc["note"] = contract.normalize_note(doc["note"])
         for old, new in done.urls.items():
             for doc in store.annotations_matching(AnnotationFilter(url=old)):
-                changed.setdefault(doc["id"], dict(doc))["url"] = new
-        for doc in changed.values():
-            store.replace_annotation(doc)
+                store.replace_annotation({**doc, "url": new})
         for old, new in done.urls.items():
             if _move_article(store, old, new):
                 done.merged.append(new)
     log.info(
-        "brought the store up to date: %d URL(s) percent-encoded (%d article(s) merged), "
-        "%d note(s) with LF line breaks",
+        "brought the store up to date: %d URL(s) percent-encoded (%d article(s) merged)",
         len(done.urls),
         len(done.merged),
-        done.notes,
     )
     return done
 

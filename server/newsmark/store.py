@@ -18,7 +18,7 @@ import gc
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -333,25 +333,6 @@ class Store:
             found = sorted(self.annotations.lookup("url", flt.url), key=lambda item: item[0])
             return [(str(doc_id), doc) for doc_id, doc in found]
         return self.annotations._read_table().items()
-
-    def annotations_where(self, hint: bytes, test: Callable[[Doc], bool]) -> list[Doc]:
-        """The annotations ``test`` is true of, in stored order (stored documents: read, never change).
-
-        ``hint`` is bytes that the JSON of every document ``test`` takes holds: a document
-        still in the bytes it was loaded as is parsed only if they hold it, so a scan of a
-        large store parses little.
-        """
-        with self.reading():
-            table = self.annotations._read_table()
-            found = []
-            for key, doc in dict.items(table):
-                if type(doc) is bytes:
-                    if hint not in doc:
-                        continue
-                    doc = table[key]  # parses it (LazyDocs)
-                if test(doc):
-                    found.append(doc)
-            return found
 
     def annotation_urls(self) -> dict[str, int]:
         """Each URL annotations were made on, with their number (from the index: nothing parsed)."""
