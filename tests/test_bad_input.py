@@ -55,6 +55,17 @@ _DELETE = object()
 GOOD = body("Joe Biden", tag="actor")
 start = GOOD["position"]["start"]
 
+
+def _shift(by: int) -> Callable[[dict], None]:
+    """Offsets ``by`` code points off, with no prefix or suffix left to give the shift away."""
+
+    def change(data: dict) -> None:
+        data["position"] = {"start": start + by, "end": GOOD["position"]["end"] + by}
+        data["quote"]["prefix"] = data["quote"]["suffix"] = ""
+
+    return change
+
+
 FIELD_CASES: list[tuple[str, Callable[[dict], None], str]] = [
     # missing fields
     *[(f"missing {f}", _set(f, _DELETE), f) for f in ("url", "tag", "quote", "position", "annotator")],
@@ -97,6 +108,8 @@ FIELD_CASES: list[tuple[str, Callable[[dict], None], str]] = [
     ("span differs from exact", _set("position", {"start": start, "end": start + 3}), "position"),
     ("offsets past the text", _set("position", {"start": 10**6, "end": 10**6 + 9}), "position.end"),
     ("exact not at offsets", _set("position", {"start": 0, "end": 9}), "quote.exact"),
+    ("offsets one code point early", _shift(-1), "quote.exact"),
+    ("offsets one code point late", _shift(+1), "quote.exact"),
     ("prefix does not match", _set("quote.prefix", "someone else "), "quote.prefix"),
     ("suffix does not match", _set("quote.suffix", " did not say"), "quote.suffix"),
     ("article text not normalised", _set("article.text", TEXT.replace(" ", "  ", 1)), "article.text"),

@@ -9,6 +9,7 @@ import functools
 import json
 import tempfile
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +209,9 @@ def test_merge_added_unchanged_updated_kept_newer_conflicting(store, stored_pair
     annotations.update(store, older_f["id"], {"note": "stored later"})
     f = store.get_annotation(older_f["id"])
     assert f is not None
-    later, earlier = "2999-01-01T00:00:00.000Z", "2000-01-01T00:00:00Z"
+    # Later than anything stored, yet not in the future by more than a day (that would be refused).
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    earlier = "2000-01-01T00:00:00Z"
     doc["annotations"] = [
         a,  # identical: unchanged
         {**b, "tag": "claim", "note": "retagged", "updated": later},  # later: updated

@@ -6,6 +6,7 @@ with is a version; an annotation records the version its offsets refer to.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ TEXT_FORM = (
     "is not in the article text form: paragraphs with runs of white space collapsed to one "
     "space and trimmed, joined by one blank line (\\n\\n), nothing before or after."
 )
+
+_VERSION_NUMBER = re.compile(contract.VERSION_NUMBER)
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def view(store: Store, key: str, version: str | None = None) -> dict[str, Any]:
     versions = store.versions_of(article["id"])
     if version is None:
         chosen = _find_version(versions, article["sha256"])
-    elif version.isdigit() and len(version) < 64:
+    elif _VERSION_NUMBER.fullmatch(version):  # not str.isdigit: it takes "²", which int() refuses
         if not 1 <= int(version) <= len(versions):
             raise NotFound(f"Article {article['id']} has {len(versions)} version(s), not {version}.")
         chosen = versions[int(version) - 1]

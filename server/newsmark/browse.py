@@ -6,6 +6,7 @@ requests until the store changes; a page holds ``per_page`` annotations.
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from typing import Any
 from . import articles, columns, contract
 from .store import AnnotationFilter, Doc, Store
 
-#: Beyond this many days, the chart over time counts per month: a bar a day would be too thin to see.
-MAX_DAYS = 400
+#: The most columns in the chart over time: beyond as many days it counts per month, then per
+#: year, then per run of years (a column a day would be too thin to see, and draw too long).
+MAX_COLUMNS = 400
 #: Articles and coders shown by name in a chart; the rest are summed up in one bar.
 CHART_TOP = 15
 
@@ -158,27 +160,45 @@ def _top(rows: Any, rest_label: str) -> list[tuple[str, int, dict[str, str]]]:
 
 
 def _over_time(days: Counter[str]) -> tuple[list[tuple[str, int, dict[str, str]]], str]:
-    """A bar for every day from the first to the last (days with none included), or every month."""
+    """A column for every period from the first to the last (empty ones included).
+
+    The period is the shortest of a day, a month, a year or a run of years that keeps
+    the columns at most :data:`MAX_COLUMNS`: so the chart's size follows the span
+    of dates actually present, whatever it is.
+    """
     if not days:
         return [], "day"
     first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
-    if (last - first).days < MAX_DAYS:
+    if (last - first).days < MAX_COLUMNS:
         out = []
         for n in range((last - first).days + 1):
             day = (first + timedelta(days=n)).isoformat()
             out.append((day, days.get(day, 0), {"since": day, "until": day}))
         return out, "day"
-    months = Counter()
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if months <= MAX_COLUMNS:
+        per_month: Counter[str] = Counter()
+        for day, count in days.items():
+            per_month[day[:7]] += count
+        out = []
+        for n in range(months):
+            year, month0 = divmod(first.year * 12 + first.month - 1 + n, 12)
+            key = f"{year:04d}-{month0 + 1:02d}"
+            end = f"{key}-{calendar.monthrange(year, month0 + 1)[1]:02d}"
+            out.append((key, per_month.get(key, 0), {"since": f"{key}-01", "until": end}))
+        return out, "month"
+    step = math.ceil((last.year - first.year + 1) / MAX_COLUMNS)  # years per column
+    per_column: Counter[int] = Counter()
     for day, count in days.items():
-        months[day[:7]] += count
+        per_column[(int(day[:4]) - first.year) // step] += count
     out = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        key = f"{year:04d}-{month:02d}"
-        end = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).isoformat()
-        out.append((key, months.get(key, 0), {"since": f"{key}-01", "until": end}))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out, "month"
+    for n in range((last.year - first.year) // step + 1):
+        start, end = first.year + n * step, min(first.year + (n + 1) * step - 1, date.max.year)
+        label = f"{start:04d}" if step == 1 else f"{start:04d}–{end:04d}"
+        out.append(
+            (label, per_column.get(n, 0), {"since": f"{start:04d}-01-01", "until": f"{end:04d}-12-31"})
+        )
+    return out, "year" if step == 1 else f"{step} years"
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@ Schemas in ``schemas/`` describe the same contract; a test keeps them equal.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import uuid
-from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlsplit, urlunsplit
 
 SCHEMA_VERSION = 1
 
@@ -38,6 +40,24 @@ MAX_TIMESTAMP_TEXT = 200
 MAX_QUERY = 200
 MAX_BODY_BYTES = 1024 * 1024
 
+#: Times (created, updated, first and last seen) accepted from outside: none before this,
+#: none later than this much after now.
+EARLIEST_TIME = "1990-01-01T00:00:00Z"
+FUTURE_LEEWAY = timedelta(days=1)
+
+#: Characters refused in text values, as regular expression classes (the same in Python and
+#: in the JSON Schemas). NUL blanks a field in R and cuts a string in jsonlite; no control
+#: character belongs in a name or a title, one line of text each.
+NOT_IN_ONE_LINE = r"[\u0000-\u001f\u007f\u2028\u2029]"  # annotator; title, byline, timestamp_text
+#: A note keeps tab and line feed (CR LF and a lone CR become LF on the way in: see normalize_note).
+NOT_IN_NOTE = r"[\u0000-\u0008\u000b-\u001f\u007f]"
+#: Quotes and article text are copies of the page's text, which may hold other controls (from a
+#: character reference such as &#1;) that a quote must then match; an HTML page's text never holds NUL.
+NOT_IN_PAGE_TEXT = r"[\u0000]"
+
+#: An article version's number in ``?version=`` (1 is the first), ASCII digits only.
+VERSION_NUMBER = "[1-9][0-9]{0,5}"
+
 #: Deterministic article ids: the same URL gets the same id on every machine,
 #: so exports from several coders merge without remapping.
 _ARTICLE_NAMESPACE = uuid.UUID("6f1c1c52-5a43-4be5-9a53-6d7a8f6a2e10")
@@ -47,15 +67,29 @@ class UrlError(ValueError):
     """A URL that is not an acceptable article URL; the message says why."""
 
 
+#: What RFC 3986 allows as is in a path (unreserved, sub-delims, ":", "@", "/"); "%" only where it
+#: begins a percent-encoded byte. RFC 3987 allows more (non-ASCII letters), but browsers send those
+#: percent-encoded, and one spelling per page keeps one article per page.
+_NOT_IN_PATH = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]")
+#: A host name as browsers send it: ASCII letters, digits, hyphens, dots (and underscores, seen in the wild).
+_HOST_NAME = re.compile(r"[a-z0-9_.-]+")
+
+
 def normalize_url(raw: str) -> str:
-    """Return the canonical form of an article URL.
+    """Return the canonical form of an article URL, a valid IRI (and URI).
 
-    Lowercase scheme and host, no query, no fragment, no default port.
+    Lowercase scheme and host, no query, no fragment, no default port; a
+    non-ASCII host in its IDNA (``xn--``) form; every character of the path that
+    RFC 3986/3987 do not allow there (a space, ``" < > \\ ^ ` { | }``, non-ASCII, a
+    ``%`` that begins no percent-encoded byte) percent-encoded as UTF-8, as a
+    browser sends it. Percent-encoded bytes already there are kept as they are.
 
-    :raise UrlError: if the URL is not an absolute http(s) URL with a path.
+    :raise UrlError: if the URL is not an absolute http(s) URL with a host.
     """
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
-        raise UrlError("must not contain white space or control characters")
+    if raw != raw.strip():
+        raise UrlError("must not begin or end with white space")
+    if any((ch.isspace() and ch != " ") or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
+        raise UrlError("must not contain control characters or white space other than spaces")
     try:
         parts = urlsplit(raw)
         port = parts.port
@@ -66,13 +100,41 @@ def normalize_url(raw: str) -> str:
         raise UrlError("must be an absolute http(s) URL")
     if parts.username is not None or parts.password is not None:
         raise UrlError("must not contain a user name or password")
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise UrlError("must name a host")
+    host = _host(parts.hostname or "", bracketed=parts.netloc.startswith("["))
     default_port = 443 if scheme == "https" else 80
     netloc = host if port in (None, default_port) else f"{host}:{port}"
-    path = parts.path or "/"
+    try:
+        path = _NOT_IN_PATH.sub(lambda m: quote(m.group(), safe=""), parts.path) or "/"
+    except UnicodeEncodeError:
+        raise UrlError("holds a character that is not Unicode text (a lone surrogate)") from None
     return urlunsplit((scheme, netloc, path, "", ""))
+
+
+def _host(host: str, *, bracketed: bool) -> str:
+    """The host as a browser writes it; :raise UrlError: if it is not a host name or IP address."""
+    if not host:
+        raise UrlError("must name a host")
+    if bracketed:
+        try:
+            address = ipaddress.IPv6Address(host)
+        except ValueError:
+            raise UrlError(f"has {host!r} in brackets, which is not an IPv6 address") from None
+        if address.scope_id:
+            raise UrlError("must not name an IPv6 zone")
+        return f"[{address.compressed}]"
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise UrlError(f"has a host {host!r} that is not a valid internationalised domain name") from None
+    if not _HOST_NAME.fullmatch(host):
+        raise UrlError(f"has a host {host!r} with characters not allowed in a host name")
+    return host
+
+
+def normalize_note(note: str) -> str:
+    """Line breaks as LF: CR LF and a lone CR (old Mac) become LF, as R's read.csv reads them anyway."""
+    return note.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def check_article_url(url: str, allowed_hosts: tuple[str, ...]) -> None:

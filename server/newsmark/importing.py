@@ -216,8 +216,12 @@ def _parse_article(raw: Any, path: str, problems: _Problems) -> dict[str, Any] |
     if article is None:
         return None
     before = problems.count
-    if article["id"] != contract.article_id(article["url"]):
+    url_id = contract.article_id(article["url"])
+    # An earlier version's export may hold a URL as stored then (before percent-encoding) with its id.
+    as_written = raw.get("url") if isinstance(raw, dict) else None
+    if article["id"] != url_id and article["id"] != contract.article_id(str(as_written)):
         problems.add(f"{path}.id", "is not the id of the article's URL (ids are derived from URLs).")
+    article["id"] = url_id
     versions, shas = [], set()
     for m, raw_version in enumerate(article["versions"]):
         vpath = f"{path}.versions[{m}]"
@@ -344,6 +348,9 @@ def _plan_annotation(store: Store, doc: Doc, result: Plan) -> None:
     if existing is None:
         result.add.append(doc)
         return
+    if existing["note"] and "\r" in existing["note"]:
+        # Stored before notes got LF line breaks on the way in: compare it as it would be stored now.
+        existing["note"] = contract.normalize_note(existing["note"])
     if existing == doc:
         result.unchanged += 1
         return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -66,9 +66,25 @@ class ArticleUrl(fields.String):
             raise ValidationError(f"URL {exc}.") from None
 
 
+class FullMatch(validate.Regexp):
+    """``validate.Regexp`` on the whole value.
+
+    ``Regexp`` uses ``re.match``, whose ``$`` also matches before a final newline:
+    ``^[0-9a-f]{64}$`` takes 64 hex digits and a newline. This one uses ``re.fullmatch``,
+    so its patterns carry no anchors.
+    """
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 #: The service's timestamps: UTC ISO 8601, e.g. 2024-02-03T13:43:00.123Z (see contract.utc_now).
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
-SHA256 = r"^[0-9a-f]{64}$"
+#: ``[0-9]``, not ``\d``: Python's ``\d`` also takes other scripts' digits (``²``, ``٣``).
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z")
+SHA256 = "[0-9a-f]{64}"
+CURSOR = "[0-9]{1,18}"
 
 
 def time_key(timestamp: str) -> tuple[datetime, str]:
@@ -78,10 +94,17 @@ def time_key(timestamp: str) -> tuple[datetime, str]:
 
 
 class Timestamp(fields.String):
-    """A UTC time as the service writes it; a real date and time, not just the right shape."""
+    """A UTC time as the service writes it: a real date and time, and a plausible one.
+
+    From :data:`newsmark.contract.EARLIEST_TIME` to a day after now (clocks of coders'
+    machines differ a little; a year 9999 is a typo or a forgery, and would stretch the
+    viewer's chart over time across millennia).
+    """
 
     default_error_messages: ClassVar[dict[str, str]] = {
-        "invalid_time": "Not a UTC time of the form 2024-02-03T13:43:00.123Z."
+        "invalid_time": "Not a UTC time of the form 2024-02-03T13:43:00.123Z.",
+        "too_early": f"Is before {contract.EARLIEST_TIME[:10]}: no coding happened then (a wrong clock?).",
+        "too_late": "Is more than a day after now ({now} on this machine's clock).",
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -89,20 +112,63 @@ class Timestamp(fields.String):
         if not TIMESTAMP.fullmatch(text):
             raise self.make_error("invalid_time")
         try:
-            time_key(text)
+            when, _ = time_key(text)
         except ValueError:  # e.g. month 13
             raise self.make_error("invalid_time") from None
+        if when < _EARLIEST:
+            raise self.make_error("too_early")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if when > now + contract.FUTURE_LEEWAY:
+            raise self.make_error("too_late", now=now.isoformat(timespec="seconds") + "Z")
         return text
 
 
+_EARLIEST = datetime.fromisoformat(contract.EARLIEST_TIME[:19])
+
+
+class NoneOf(validate.Validator):
+    """Refuse a string holding a character of ``chars`` (a regular expression class); name the first."""
+
+    def __init__(self, chars: str, what: str) -> None:
+        self.chars = re.compile(chars)
+        self.what = what
+
+    def __call__(self, value: str) -> str:
+        found = self.chars.search(value)
+        if found:
+            raise ValidationError(
+                f"Must not contain {self.what} (U+{ord(found.group()):04X} at character {found.start()})."
+            )
+        return value
+
+
+ONE_LINE = NoneOf(contract.NOT_IN_ONE_LINE, "control characters or line separators")
+IN_NOTE = NoneOf(contract.NOT_IN_NOTE, "control characters other than tab and line breaks")
+IN_PAGE_TEXT = NoneOf(contract.NOT_IN_PAGE_TEXT, "NUL characters")
+
+
+class Note(fields.String):
+    """A coder's note: line breaks arrive as LF (see :func:`newsmark.contract.normalize_note`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=[validate.Length(max=contract.MAX_NOTE), IN_NOTE], **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return contract.normalize_note(super()._deserialize(value, attr, data, **kwargs))
+
+
 def _sha256(**kwargs: Any) -> fields.Str:
-    return fields.Str(
-        validate=validate.Regexp(SHA256, error="Not a SHA-256 (64 lowercase hex digits)."), **kwargs
-    )
+    return fields.Str(validate=FullMatch(SHA256, error="Not a SHA-256 (64 lowercase hex digits)."), **kwargs)
 
 
-def _text(max_length: int, *, required: bool = False, min_length: int | None = None) -> fields.Str:
-    kwargs: dict[str, Any] = {"validate": validate.Length(min=min_length, max=max_length)}
+def _text(
+    max_length: int,
+    refuse: NoneOf,
+    *,
+    required: bool = False,
+    min_length: int | None = None,
+) -> fields.Str:
+    kwargs: dict[str, Any] = {"validate": [validate.Length(min=min_length, max=max_length), refuse]}
     if required:
         return fields.Str(required=True, **kwargs)
     return fields.Str(load_default="", **kwargs)
@@ -111,17 +177,17 @@ def _text(max_length: int, *, required: bool = False, min_length: int | None = N
 class QuoteSchema(Schema):
     """The W3C TextQuoteSelector: the selected text with a little context on each side."""
 
-    exact = _text(contract.MAX_EXACT, required=True, min_length=1)
-    prefix = _text(contract.MAX_CONTEXT)
-    suffix = _text(contract.MAX_CONTEXT)
+    exact = _text(contract.MAX_EXACT, IN_PAGE_TEXT, required=True, min_length=1)
+    prefix = _text(contract.MAX_CONTEXT, IN_PAGE_TEXT)
+    suffix = _text(contract.MAX_CONTEXT, IN_PAGE_TEXT)
 
 
 class StoredQuoteSchema(Schema):
     """The quote as stored: prefix and suffix always present (empty at the text's ends)."""
 
-    exact = _text(contract.MAX_EXACT, required=True, min_length=1)
-    prefix = _text(contract.MAX_CONTEXT, required=True)
-    suffix = _text(contract.MAX_CONTEXT, required=True)
+    exact = _text(contract.MAX_EXACT, IN_PAGE_TEXT, required=True, min_length=1)
+    prefix = _text(contract.MAX_CONTEXT, IN_PAGE_TEXT, required=True)
+    suffix = _text(contract.MAX_CONTEXT, IN_PAGE_TEXT, required=True)
 
 
 class PositionSchema(Schema):
@@ -139,10 +205,10 @@ class PositionSchema(Schema):
 class ArticleSnapshotSchema(Schema):
     """The article as the extension saw it when the passage was coded."""
 
-    title = _text(contract.MAX_ARTICLE_FIELD)
-    byline = _text(contract.MAX_ARTICLE_FIELD)
-    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT)
-    text = _text(contract.MAX_ARTICLE_TEXT, required=True, min_length=1)
+    title = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE)
+    byline = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE)
+    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, ONE_LINE)
+    text = _text(contract.MAX_ARTICLE_TEXT, IN_PAGE_TEXT, required=True, min_length=1)
 
 
 class ArticlePostSchema(ArticleSnapshotSchema):
@@ -151,7 +217,7 @@ class ArticlePostSchema(ArticleSnapshotSchema):
     url = ArticleUrl(required=True)
 
 
-_note = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
+_note = Note(load_default=None, allow_none=True)
 _tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
 
 
@@ -164,7 +230,7 @@ class AnnotationCreateSchema(Schema):
     quote = fields.Nested(QuoteSchema, required=True)
     position = fields.Nested(PositionSchema, required=True)
     note = _note
-    annotator = _text(contract.MAX_ANNOTATOR, required=True, min_length=1)
+    annotator = _text(contract.MAX_ANNOTATOR, ONE_LINE, required=True, min_length=1)
     schema_version = StrictInt(
         load_default=contract.SCHEMA_VERSION, validate=validate.Equal(contract.SCHEMA_VERSION)
     )
@@ -185,7 +251,7 @@ class AnnotationPatchSchema(Schema):
     """The body of ``PATCH /api/annotations/<id>``: only the tag and the note can change."""
 
     tag = fields.Str(validate=validate.OneOf(contract.TAGS))
-    note = fields.Str(allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
+    note = Note(allow_none=True)
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -201,8 +267,8 @@ class AnnotationSchema(Schema):
     tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
     quote = fields.Nested(StoredQuoteSchema, required=True)
     position = fields.Nested(PositionSchema, required=True)
-    note = fields.Str(required=True, allow_none=True, validate=validate.Length(max=contract.MAX_NOTE))
-    annotator = fields.Str(required=True, validate=validate.Length(min=1, max=contract.MAX_ANNOTATOR))
+    note = Note(required=True, allow_none=True)
+    annotator = _text(contract.MAX_ANNOTATOR, ONE_LINE, required=True, min_length=1)
     article_sha256 = fields.Str(
         required=True,
         allow_none=True,
@@ -233,10 +299,10 @@ class ImportedVersionSchema(Schema):
 
     version = StrictInt(required=True, validate=validate.Range(min=1))
     sha256 = _sha256(required=True)
-    title = _text(contract.MAX_ARTICLE_FIELD, required=True)
-    byline = _text(contract.MAX_ARTICLE_FIELD, required=True)
-    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, required=True)
-    text = _text(contract.MAX_ARTICLE_TEXT, required=True, min_length=1)
+    title = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE, required=True)
+    byline = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE, required=True)
+    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, ONE_LINE, required=True)
+    text = _text(contract.MAX_ARTICLE_TEXT, IN_PAGE_TEXT, required=True, min_length=1)
     first_seen = Timestamp(required=True)
 
 
@@ -245,9 +311,9 @@ class ImportedArticleSchema(Schema):
 
     id = UuidString(required=True)
     url = ArticleUrl(required=True)
-    title = _text(contract.MAX_ARTICLE_FIELD, required=True)
-    byline = _text(contract.MAX_ARTICLE_FIELD, required=True)
-    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, required=True)
+    title = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE, required=True)
+    byline = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE, required=True)
+    timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, ONE_LINE, required=True)
     sha256 = _sha256(required=True)
     first_seen = Timestamp(required=True)
     last_seen = Timestamp(required=True)
@@ -311,7 +377,7 @@ class ListQuerySchema(FilterQuerySchema):
     """The query string of ``GET /api/annotations`` and ``GET /api/export``."""
 
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
-    cursor = fields.Str(validate=validate.Regexp(r"^[0-9]{1,18}$", error="Not a valid cursor."))
+    cursor = fields.Str(validate=FullMatch(CURSOR, error="Not a valid cursor."))
 
 
 class ViewerQuerySchema(FilterQuerySchema):
@@ -352,16 +418,25 @@ class HealthQuerySchema(Schema):
 
 class PageQuerySchema(Schema):
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
-    cursor = fields.Str(validate=validate.Regexp(r"^[0-9]{1,18}$", error="Not a valid cursor."))
+    cursor = fields.Str(validate=FullMatch(CURSOR, error="Not a valid cursor."))
 
 
 class VersionQuerySchema(Schema):
+    """``?version=`` of an article: a number (1 is the first) or a text SHA-256."""
+
     version = fields.Str(
-        validate=validate.Regexp(
-            r"^([0-9a-f]{64}|[1-9][0-9]{0,5})$",
+        validate=FullMatch(
+            f"{SHA256}|{contract.VERSION_NUMBER}",
             error="Give a version number (1 is the first) or a text SHA-256.",
         )
     )
+
+
+class ViewerVersionQuerySchema(VersionQuerySchema):
+    """The article page's ``?version=``; other parameters are ignored, as on every viewer page."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 class VersionSummarySchema(Schema):

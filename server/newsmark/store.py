@@ -17,13 +17,14 @@ import contextlib
 import fcntl
 import functools
 import gc
+import logging
 import os
 import stat
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 from tinydb import TinyDB
@@ -40,6 +41,8 @@ from .storage import (
 )
 from .storage.datafile import FILE_MODE, FOLDER_MODE
 
+log = logging.getLogger(__name__)
+
 DATA_FILE = "newsmark.json"
 LOCK_FILE = "newsmark.lock"
 
@@ -53,6 +56,9 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 Doc = dict[str, Any]
+
+if TYPE_CHECKING:
+    from .migration import Upgrade
 
 
 class StoreLocked(RuntimeError):
@@ -237,6 +243,27 @@ class Store:
         except BaseException:
             self._folder_lock.release()
             raise
+        try:
+            self.upgraded = self._upgrade()
+        except BaseException:
+            self.close()
+            raise
+
+    def _upgrade(self) -> Upgrade | None:
+        """Bring what an earlier version stored up to this one's rules (see :mod:`newsmark.migration`).
+
+        A store that cannot be brought up to date (a read-only copy, a damaged document)
+        still opens, as it is: reading it is worth more than refusing it.
+        """
+        from . import migration  # here: it reads the store through this module's classes
+
+        try:
+            return migration.upgrade(self)
+        except (StoreUnavailable, DamagedDocument) as exc:
+            log.warning(
+                "the data in %s was not brought up to date (%s); it is read as it is", self.folder, exc
+            )
+            return None
 
     def _table(self, name: str) -> JournaledTable:
         unique, indexed = TABLES[name]
@@ -463,6 +490,13 @@ class Store:
             else:
                 self.articles.insert(doc)
 
+    def remove_article(self, article_id: str) -> None:
+        """Remove the article and its versions (its annotations stay: they name it by URL)."""
+        with self.transaction():
+            self.articles.remove(doc_ids=[doc_id for doc_id, _ in self.articles.lookup("id", article_id)])
+            found = self.versions.lookup("article_id", article_id)
+            self.versions.remove(doc_ids=[doc_id for doc_id, _ in found])
+
     def add_version(self, doc: Doc) -> None:
         with self.transaction():
             self.versions.insert(doc)
@@ -473,6 +507,11 @@ class Store:
             found = self.versions.lookup("article_id", article_id)
             self.versions.remove(doc_ids=[doc_id for doc_id, _ in found])
             self.versions.insert_multiple(docs)
+
+    def article_urls(self) -> list[str]:
+        """The URL of every stored article (from the index: nothing parsed)."""
+        with self.reading():
+            return list(self.articles.values_of("url"))
 
     def version_counts(self) -> dict[str, int]:
         """Each article id with its number of versions (from the index: no text is read)."""

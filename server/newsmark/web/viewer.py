@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from .. import __version__, browse, contract
 from ..highlight import Span, paragraphs
-from ..schemas import ViewerQuerySchema
+from ..schemas import ViewerQuerySchema, ViewerVersionQuerySchema
 from . import charts, service, session
 from .jsonio import query
 
@@ -27,6 +27,7 @@ bp = Blueprint(
 )
 
 _query = ViewerQuerySchema()
+_version = ViewerVersionQuerySchema()
 FILTERS = ("url", "tag", "annotator", "q", "since", "until")
 EXPORTS = (
     ("JSON", {"format": "json"}),
@@ -81,7 +82,7 @@ def article_list() -> str:
 
 def article(key: str) -> str:
     """``key`` is the article id or its URL, as the extension's popup links to it."""
-    version = request.args.get("version") or None
+    version = query(_version, drop_empty=True).get("version")
     page = browse.article_page(service().store, key, version)
     text = page.article["text"] if page.article else ""
     spans = [
