@@ -409,9 +409,7 @@ class ExportQuerySchema(ListQuerySchema):
 
 class HealthQuerySchema(Schema):
     challenge = fields.Str(
-        validate=validate.Regexp(
-            r"\A[A-Za-z0-9_-]{16,128}\Z", error="Give 16 to 128 letters, digits, '-' or '_'."
-        ),
+        validate=FullMatch(r"[A-Za-z0-9_-]{16,128}", error="Give 16 to 128 letters, digits, '-' or '_'."),
         metadata={"description": "a random string; the answer's proof shows the server knows its nonce"},
     )
 
