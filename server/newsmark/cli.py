@@ -18,7 +18,7 @@ import orjson
 from tqdm import tqdm
 
 from . import __version__, contract, export, importing, serve
-from .datafolder import load_or_create_token, read_server_info, read_token
+from .datafolder import load_or_create_token, read_server_info, read_token, rotate_token
 from .errors import Invalid
 from .settings import Settings, setting_docs
 from .store import AnnotationFilter, Store, StoreDamaged, StoreLocked
@@ -78,7 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port to listen on (default 7767; 0 picks a free one)")
     p.set_defaults(run=_serve)
 
-    p = sub.add_parser("token", parents=[common], help="print the API token")
+    p = sub.add_parser("token", parents=[common], help="print the API token (or --rotate it)")
+    p.add_argument(
+        "--rotate",
+        action="store_true",
+        help="replace the token with a new one: the old token and every viewer session stop "
+        "working at once, also on a running server",
+    )
     p.set_defaults(run=_token)
 
     p = sub.add_parser("export", parents=[common], help="export annotations")
@@ -131,6 +137,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
+    if args.rotate:
+        # A running server reads the token file again when it changes: nothing to tell it.
+        print(rotate_token(settings.data_dir))
+        print(
+            "newsmark: new token written; the old one and every viewer session no longer work. "
+            "Put the new token in the extension's options.",
+            file=sys.stderr,
+        )
+        return 0
     print(load_or_create_token(settings.data_dir))
     return 0
 

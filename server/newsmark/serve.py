@@ -13,7 +13,7 @@ from typing import TextIO
 import waitress
 
 from . import __version__
-from .datafolder import load_or_create_token, remove_server_info, write_server_info
+from .datafolder import TOKEN_FILE, load_or_create_token, remove_server_info, write_server_info
 from .settings import Settings
 from .store import Store
 from .web import create_app
@@ -47,7 +47,8 @@ def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stder
     store = Store(settings.data_dir, compact_min_bytes=settings.compact_min_bytes)
     try:
         token = load_or_create_token(settings.data_dir)
-        app = create_app(settings, store, token)
+        # The token file is read again whenever it changes: `newsmark token --rotate` takes effect at once.
+        app = create_app(settings, store, token, settings.data_dir / TOKEN_FILE)
         try:
             server = waitress.create_server(
                 app,
