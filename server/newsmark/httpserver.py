@@ -20,9 +20,11 @@ the channel's ``parser_class`` (one per request) and the server's ``maintenance`
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
+import math
 import socket
 import time
 from collections.abc import Callable
@@ -137,6 +139,7 @@ class GatedChannel(HTTPChannel):
     lingering_until: float | None = None
     linger_left = 0
     refused = False
+    ending = False
 
     def __init__(self, server: GatedServer, sock: Any, addr: Any, adj: Adjustments, map: Any = None) -> None:
         super().__init__(server, sock, addr, adj, map)
@@ -149,7 +152,8 @@ class GatedChannel(HTTPChannel):
         return done
 
     def handle_close(self) -> None:
-        if self.refused and self.lingering_until is None and self.connected and not self.total_outbufs_len:
+        lingers = self.refused and not self.ending and self.lingering_until is None
+        if lingers and self.connected and not self.total_outbufs_len:
             try:
                 self.socket.shutdown(socket.SHUT_WR)  # the answer is out; then the end of it
             except OSError:
@@ -176,6 +180,18 @@ class GatedChannel(HTTPChannel):
             super().handle_close()
         return None
 
+    def end(self) -> None:
+        """Close at the loop's next round, whatever state the client left the connection in.
+
+        Shutting the socket makes the poll report it at once (a client that stopped reading
+        would otherwise keep it from ever being writable); the socket number stays taken until
+        the loop closes it, so no new connection can be handed an event meant for this one.
+        """
+        self.will_close = True
+        self.ending = True  # no lingering: closed for good
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)
+
     def waiting_since(self, now: float) -> float:
         """Since when (on the monotonic clock) this connection waits for its client."""
         if self.request is not None:
@@ -192,7 +208,7 @@ class GatedServer(TcpWSGIServer):
         self.gate = gate
         self.limits = limits
         self.clock = clock
-        self._evicting = False
+        self._warned = -math.inf
         super().__init__(*args, **kw)
 
     def maintenance(self, now: float) -> None:
@@ -200,33 +216,57 @@ class GatedServer(TcpWSGIServer):
         mono = self.clock()
         for channel in list(self.active_channels.values()):
             if channel.lingering_until is not None and mono > channel.lingering_until:
-                channel.will_close = True
+                channel.end()
             if channel.requests or channel.request is None:
                 continue  # being answered, or between requests
             if channel.request.overdue(mono, self.limits):
-                channel.will_close = True
+                channel.end()
 
     def readable(self) -> bool:
-        if self.accepting and len(self._map) >= self.adj.connection_limit:
-            self._make_room()
-        else:
-            self._evicting = False
-        return super().readable()
+        """Whether to watch for new connections (and, once a second, the deadlines above)."""
+        now = time.time()
+        if now >= self.next_channel_cleanup:
+            self.next_channel_cleanup = now + self.adj.cleanup_interval
+            self.maintenance(now)
+        if not self.accepting:
+            return False
+        if len(self._map) < self.adj.connection_limit:
+            return True
+        # All taken. Keep watching (so that a new client is seen at once) while some connection
+        # could make room; if every one is being answered, wait as waitress does.
+        return any(not ch.requests for ch in self.active_channels.values())
+
+    def handle_accept(self) -> None:
+        if len(self._map) >= self.adj.connection_limit:
+            self._make_room()  # the new client is accepted once they are closed, a moment later
+            return
+        super().handle_accept()
 
     def _make_room(self) -> None:
-        """Close the connections that waited longest for their client until one more fits."""
+        """Close the connections that waited longest for their client, so that one more fits.
+
+        They are ended (see :meth:`GatedChannel.end`), not closed here: a socket number closed in
+        the middle of a poll round could be reused by an accept while an event of the old socket
+        is still due.
+        """
         now = self.clock()
+        channels = list(self.active_channels.values())
+        closing = sum(1 for ch in channels if ch.will_close)
+        wanted = len(self._map) - self.adj.connection_limit + 1 - closing
+        if wanted <= 0:
+            return
         waiting = sorted(
-            (ch for ch in self.active_channels.values() if not ch.requests),
+            (ch for ch in channels if not ch.requests and not ch.will_close),
             key=lambda ch: ch.waiting_since(now),
         )
-        if waiting and not self._evicting:
-            log.warning("all %d connections are taken: closing the slowest", self.adj.connection_limit)
-            self._evicting = True
-        for channel in waiting:
-            if len(self._map) < self.adj.connection_limit:
-                break
-            channel.handle_close()
+        if waiting and now - self._warned > 60:
+            log.warning(
+                "all %d connections are taken: closing those that waited longest for their client",
+                self.adj.connection_limit,
+            )
+            self._warned = now
+        for channel in waiting[:wanted]:
+            channel.end()
 
 
 def connection_limit(wanted: int) -> int:
