@@ -185,3 +185,27 @@ def test_bodies_with_the_token_or_the_viewers_session_still_go_through(server):
     assert signed.status_code == 200 and signed.url.endswith("/charts")
     too_big = requests.post(f"{server.url}/signin", data={"token": "x" * (64 * 1024)})
     assert too_big.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("origin", "readable"),
+    [("chrome-extension://abcdefghijklmnopabcdefghijklmnop", True), ("https://evil.example", False)],
+)
+def test_the_extension_can_read_why_its_body_was_refused(server, origin, readable):
+    sock = connect(server)
+    sock.sendall(head(server, "POST", "/api/annotations", 5000, token="wrong", extra=[f"Origin: {origin}"]))
+    code, headers, _ = answer(sock)
+    assert code == 401
+    assert headers.get("access-control-allow-origin") == (origin if readable else None)
+
+
+@pytest.mark.parametrize("size", [100, 200 * 1024, 900 * 1024])
+def test_a_client_that_sends_its_whole_body_at_once_still_reads_the_refusal(server, size):
+    """As the extension does with a wrong token: the body is on its way before the answer comes."""
+    for _ in range(5):
+        data = body("Joe Biden", note="n" * size)
+        response = requests.post(
+            f"{server.url}/api/annotations", json=data, headers={"Authorization": "Bearer wrong"}, timeout=10
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthorized"

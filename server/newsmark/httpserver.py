@@ -74,6 +74,8 @@ class Refused(Error):
         headers = [("Content-Type", "application/json"), *SECURITY_HEADERS.items()]
         if r.status == 401:
             headers.append(("WWW-Authenticate", 'Bearer realm="newsmark"'))
+        if r.origin:
+            headers += [("Access-Control-Allow-Origin", r.origin), ("Vary", "Origin")]
         return f"{self.code} {self.reason}", headers, body
 
 

@@ -12,7 +12,7 @@ once its headers are, and the application checks it at once, with its fuller ans
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from werkzeug.http import parse_cookie
 
@@ -20,7 +20,7 @@ from .. import contract
 from ..settings import Settings
 from . import session
 from .access import Access
-from .security import host_name
+from .security import EXTENSION_ORIGINS, host_name
 
 #: What the routes open to anyone (the sign-in form, sign-out, health, static files) may be sent:
 #: a sign-in form is well under 1 KiB, so no one without the token makes the server hold much.
@@ -35,6 +35,8 @@ class Refusal:
     status: int
     code: str
     message: str
+    #: An extension's origin, echoed as flask-cors does for the API, so the extension can read why.
+    origin: str | None = None
 
 
 class Gate:
@@ -43,6 +45,7 @@ class Gate:
         self.port = settings.port
         self.access = access
         self.import_bytes = settings.max_import_mb * 1024 * 1024
+        self.extension_origins = settings.extension_origins
 
     def body_limit(self, method: str, path: str, authorized: bool) -> int:
         """The most bytes this route takes (the app enforces the same; see api.import_file)."""
@@ -60,6 +63,20 @@ class Gate:
         ``headers`` are keyed as waitress keeps them (``HOST``, ``AUTHORIZATION``, ``COOKIE``);
         ``length`` is the declared ``Content-Length``, None for a chunked body.
         """
+        refusal, limit = self._check(method, path, headers, length)
+        origin = headers.get("ORIGIN", "")
+        if refusal is not None and path.startswith("/api/") and self._extension(origin):
+            refusal = replace(refusal, origin=origin)
+        return refusal, limit
+
+    def _extension(self, origin: str) -> bool:
+        if self.extension_origins:
+            return origin in self.extension_origins
+        return any(pattern.fullmatch(origin) for pattern in EXTENSION_ORIGINS)
+
+    def _check(
+        self, method: str, path: str, headers: Mapping[str, str], length: int | None
+    ) -> tuple[Refusal | None, int]:
         host = headers.get("HOST", "")
         name = host_name(host)
         if name not in self.allowed_hosts:
