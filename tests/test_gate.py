@@ -209,3 +209,15 @@ def test_a_client_that_sends_its_whole_body_at_once_still_reads_the_refusal(serv
         )
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_headers_over_64_kib_are_refused(server):
+    sock = connect(server)
+    sock.sendall(head(server, "GET", "/api/health", 0, extra=[f"X-Pad: {'a' * 100 * 1024}"]))
+    code, _, _ = answer(sock)
+    assert code == 431
+    sock = connect(server)
+    sock.sendall(head(server, "GET", "/api/health", 0, extra=[f"X-Pad: {'a' * 32 * 1024}"]))
+    sock.shutdown(socket.SHUT_WR)  # one request, then the server may close
+    code, _, _ = answer(sock)
+    assert code == 200

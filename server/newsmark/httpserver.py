@@ -51,6 +51,7 @@ LINGER_BYTES = 2 * 1024 * 1024
 @dataclass(frozen=True)
 class Limits:
     header_seconds: float = 10.0
+    header_bytes: int = 64 * 1024  # waitress's default is 256 KiB; a browser's are a few KiB
     body_grace_seconds: float = 10.0
     body_bytes_per_second: int = 64 * 1024
     idle_seconds: int = 30
@@ -150,7 +151,8 @@ class GatedChannel(HTTPChannel):
 
     def received(self, data: bytes) -> bool:
         done = super().received(data)
-        self.refused = self.refused or any(isinstance(r.error, Refused) for r in self.requests)
+        # Refused by the gate, or by waitress itself (headers too large, malformed).
+        self.refused = self.refused or any(r.error is not None for r in self.requests)
         return done
 
     def handle_close(self) -> None:
@@ -308,6 +310,7 @@ def create_server(
         threads=threads,
         ident="newsmark",
         max_request_body_size=max_body_bytes,
+        max_request_header_size=limits.header_bytes,
         connection_limit=connection_limit(limits.connections),
         channel_timeout=limits.idle_seconds,
         cleanup_interval=1,  # the deadlines above are checked every second
