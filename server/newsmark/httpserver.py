@@ -102,7 +102,7 @@ class GatedParser(HTTPRequestParser):
             self.body_started = self.clock()
             self.body_limit = 0
             capped = isinstance(self.error, RequestEntityTooLarge)  # over waitress's own cap
-            if (self.error is not None and not capped) or (self.completed and not capped):
+            if (self.error is not None or self.completed) and not capped:
                 return consumed  # malformed (waitress answers), or no body (the app checks it at once)
             declared = None if self.chunked else self.content_length
             refusal, self.body_limit = self.gate.check(self.command, self.path, self.headers, declared)
@@ -133,8 +133,8 @@ class GatedChannel(HTTPChannel):
     """A connection; after a refusal it lingers, as web servers do, before it closes.
 
     A refused client may already have sent part of its body. Closing a socket with unread data
-    makes the kernel send a reset, and the client often loses the answer with it (the extension
-    would show "cannot reach the service" instead of "wrong token"). So the answer is sent, the
+    makes the kernel send a reset, and a client still sending may lose the answer with it (and
+    report a broken connection instead of, say, a wrong token). So the answer is sent, the
     sending side shut, and what the client still sends is read and dropped (never kept) for up to
     :data:`LINGER_SECONDS` or :data:`LINGER_BYTES`, until the client closes.
     """
