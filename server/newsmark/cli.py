@@ -28,6 +28,7 @@ from .datafolder import (
     nonce_proof,
     read_server_info,
     read_token,
+    rotate_token,
     server_running,
     servers_elsewhere,
 )
@@ -111,7 +112,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port to listen on (default 7767; 0 picks a free one)")
     p.set_defaults(run=_serve)
 
-    p = sub.add_parser("token", parents=[common], help="print the API token")
+    p = sub.add_parser("token", parents=[common], help="print the API token (or --rotate it)")
+    p.add_argument(
+        "--rotate",
+        action="store_true",
+        help="replace the token with a new one: the old token and every viewer session stop "
+        "working at once, also on a running server",
+    )
     p.set_defaults(run=_token)
 
     p = sub.add_parser("export", parents=[common], help="export annotations")
@@ -192,6 +199,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
+    if args.rotate:
+        # A running server reads the token file again when it changes: nothing to tell it.
+        print(rotate_token(settings.data_dir))
+        print(
+            "newsmark: new token written; the old one and every viewer session no longer work. "
+            "Put the new token in the extension's options.",
+            file=sys.stderr,
+        )
+        return 0
     print(load_or_create_token(settings.data_dir))
     if server_running(settings.data_dir) is None:
         _note_servers_elsewhere(settings.data_dir)

@@ -47,6 +47,34 @@ def load_or_create_token(folder: Path) -> str:
     return token
 
 
+def rotate_token(folder: Path) -> str:
+    """Replace the folder's token with a new random one and return it.
+
+    The new file is written beside the old one (private, never through an existing name or a
+    symlink) and renamed over it, so a reader sees the old token or the new one, never half of
+    one. A running server notices the new file at its next request (see ``web/access.py``).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    tmp = folder / f"{TOKEN_FILE}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(token + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / TOKEN_FILE)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # the rename itself survives a power cut
+    finally:
+        os.close(dir_fd)
+    return token
+
+
 def read_token(folder: Path) -> str | None:
     try:
         return (folder / TOKEN_FILE).read_text(encoding="utf-8").strip() or None

@@ -12,10 +12,9 @@ import sys
 import time
 from typing import TextIO
 
-import waitress
-
 from . import __version__
 from .datafolder import (
+    TOKEN_FILE,
     announce_server,
     load_or_create_token,
     new_nonce,
@@ -24,9 +23,11 @@ from .datafolder import (
     write_server_info,
 )
 from .errors import StoreUnavailable
+from .httpserver import create_server
 from .settings import Settings
 from .store import Store
 from .web import create_app
+from .web.gate import Gate
 
 
 def is_loopback(host: str) -> bool:
@@ -58,17 +59,18 @@ def run(settings: Settings, *, out: TextIO = sys.stdout, err: TextIO = sys.stder
     try:
         token = load_or_create_token(settings.data_dir)
         nonce = new_nonce()
-        app = create_app(settings, store, token, nonce=nonce)
+        # The token file is read again whenever it changes: `newsmark token --rotate` takes effect at once.
+        app = create_app(settings, store, token, settings.data_dir / TOKEN_FILE, nonce=nonce)
         try:
-            server = waitress.create_server(
+            server = create_server(
                 app,
+                # Bodies are refused from their headers (token, Host, each route's limit), unread.
+                Gate(settings, app.extensions["newsmark"].access),
                 host=settings.host,
                 port=settings.port,
                 threads=8,
-                ident="newsmark",
-                # Waitress's own cap (1 GiB by default) must not cut an import the setting allows;
-                # the app enforces the real limits (1 MiB, or the import's).
-                max_request_body_size=max(settings.max_import_mb, 1) * 1024 * 1024 + 1024 * 1024,
+                # Waitress's own cap (1 GiB by default) must not cut an import the setting allows.
+                max_body_bytes=max(settings.max_import_mb, 1) * 1024 * 1024 + 1024 * 1024,
             )
         except OSError as exc:
             print(

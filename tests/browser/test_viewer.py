@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers import ARTICLE_URL, body
+from newsmark import contract
 
 from .conftest import CHROMIUM, OUTPUT
 
@@ -204,3 +205,68 @@ def test_markup_in_a_note_shows_as_text_and_nothing_runs(viewer, service, seeded
     page.wait_for_timeout(300)  # time for an injected handler to fire, were there one
     assert viewer.dialogs == []
     assert viewer.errors == []
+
+
+def every_route(tmp_path, annotation_id: str, article_key: str) -> list[tuple[str, str]]:
+    """(method, path) of every route the service has, path parameters filled in, but the open ones."""
+    import re
+
+    from newsmark.settings import Settings
+    from newsmark.store import Store
+    from newsmark.web import create_app
+
+    with Store(tmp_path / "routes") as store:
+        app = create_app(Settings(data_dir=tmp_path / "routes"), store, "unused")
+        rules = list(app.url_map.iter_rules())
+    values = {"annotation_id": annotation_id, "key": article_key}
+    found = []
+    for rule in rules:
+        if rule.endpoint in ("api.health", "viewer.static", "viewer.signin"):
+            continue  # open to all: nothing to close
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: values[m.group(1)], rule.rule)
+        found += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return found
+
+
+def test_sign_out_in_the_browser_closes_every_page_and_route_to_the_old_cookie(
+    chromium, service, seeded, tmp_path
+):
+    v = Viewer(chromium, service)
+    v.page.goto(service.viewer_link)
+    assert len(v.rows()) == 4
+    old_cookies = v.context.cookies()
+    csrf = v.page.locator('meta[name="newsmark-csrf"]').get_attribute("content")
+    with v.page.expect_response(f"{service.url}/signout") as answer:
+        v.page.click("form.signout button[type=submit]")  # the real form, as a person signs out
+    assert answer.value.status == 303, answer.value.text()
+    v.page.wait_for_url(f"{service.url}/signin", timeout=10_000)
+    assert v.page.locator('form[action="/signin"] input[name="token"]').count() == 1
+    assert v.context.cookies() == []
+    v.page.goto(f"{service.url}/")
+    assert v.rows() == [] and "newsmark token" in v.page.locator("main").inner_text()
+    v.context.close()
+
+    # Someone who copied the cookie before the sign-out replays it, with the page's CSRF token.
+    thief = chromium.new_context()
+    thief.add_cookies(old_cookies)
+    article_key = contract.article_id(ARTICLE_URL)
+    routes = every_route(tmp_path, seeded[0]["id"], article_key)
+    assert ("GET", "/") in routes and ("DELETE", f"/api/annotations/{seeded[0]['id']}") in routes
+    answers = {}
+    for method, path in routes:
+        response = thief.request.fetch(
+            service.url + path,
+            method=method,
+            headers={"X-CSRF-Token": csrf, "Origin": service.url, "Content-Type": "application/json"},
+            data="{}" if method in ("POST", "PATCH") else None,
+            max_redirects=0,
+        )
+        answers[(method, path)] = response.status
+    assert answers == {route: 401 for route in routes}
+    page = thief.new_page()
+    for path in ("/", "/articles", "/charts", f"/articles/{article_key}"):
+        page.goto(service.url + path)
+        assert page.locator('form[action="/signin"]').count() == 1, path
+        assert page.locator("tr[data-id], article.text").count() == 0, path
+    assert len(service.session().get(f"{service.url}/api/annotations").json()["items"]) == 4
+    thief.close()

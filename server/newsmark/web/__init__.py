@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask, current_app
 
@@ -10,6 +11,7 @@ from .. import contract
 from ..annotations import Rules
 from ..settings import Settings
 from ..store import Store
+from .access import Access
 
 
 @dataclass(frozen=True)
@@ -18,22 +20,33 @@ class Service:
 
     store: Store
     settings: Settings
-    token: str
+    access: Access
     rules: Rules
     #: This start's secret from server.json: /api/health proves it knows it (see datafolder.nonce_proof).
     nonce: str | None = None
 
 
-def create_app(settings: Settings, store: Store, token: str, *, nonce: str | None = None) -> Flask:
-    """Build the app for an open store. The caller owns the store and closes it."""
+def create_app(
+    settings: Settings,
+    store: Store,
+    token: str,
+    token_file: Path | None = None,
+    *,
+    nonce: str | None = None,
+) -> Flask:
+    """Build the app for an open store. The caller owns the store and closes it.
+
+    With ``token_file``, the token is what that file holds at each request (see :mod:`.access`).
+    """
     from . import api, errors, jsonio, openapi, security, viewer
 
     app = Flask("newsmark", static_folder=None)  # the viewer blueprint serves its own
     app.config["MAX_CONTENT_LENGTH"] = contract.MAX_BODY_BYTES
     app.json = jsonio.OrjsonProvider(app)
     app.url_map.merge_slashes = False  # article URLs may sit in a path: keep their "//"
-    app.extensions["newsmark"] = Service(store, settings, token, Rules(settings.article_hosts), nonce)
-    security.init_app(app, settings, token)
+    access = Access(token, token_file)
+    app.extensions["newsmark"] = Service(store, settings, access, Rules(settings.article_hosts), nonce)
+    security.init_app(app, settings, access)
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)

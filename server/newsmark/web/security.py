@@ -4,21 +4,22 @@ hostile until it passes, in this order:
 1. ``Host`` is a loopback name (or a configured one): defeats DNS rebinding, where
    a page makes its own host name resolve to 127.0.0.1.
 2. ``Authorization: Bearer <token>`` matches the folder's token (compared in
-   constant time); only ``/api/health``, CORS preflights, the viewer's sign-in
-   and its static files go without. The viewer's pages instead need its session
-   cookie (see :mod:`.session`); a request made with that cookie that changes
-   data must also carry the CSRF token and come from the viewer's origin.
+   constant time; the token file is read again when it changes, see :mod:`.access`);
+   only ``/api/health``, CORS preflights, the viewer's sign-in and its static files
+   go without. The viewer's pages instead need an open session (see :mod:`.session`);
+   a request made with its cookie that changes data must also carry the session's
+   CSRF token and come from the viewer's origin.
 3. CORS answers only extension origins, never ``*``, so no page can read a reply.
 4. Bodies must be ``application/json`` (checked where bodies are read), which a
    cross-site form or a text/plain "simple request" cannot send.
 5. Every answer forbids inline script, framing and sniffing (:data:`SECURITY_HEADERS`).
 
-The model is Jupyter's: loopback, a token, Host and Origin checks.
+The model is Jupyter's: loopback, a token, Host and Origin checks. Requests that carry a
+body meet the same checks once before, in the server, from their headers alone (:mod:`.gate`).
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 
 from flask import Flask, Response, request
@@ -27,6 +28,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from ..settings import Settings
 from . import session
+from .access import Access
 
 #: Chromium extension ids are 32 letters a-p; Firefox gives each install a UUID.
 EXTENSION_ORIGINS = [
@@ -44,7 +46,9 @@ SECURITY_HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",  # a page's address may hold the sign-in token
+    # Same-origin: the viewer's own forms then carry its real Origin (with no-referrer, Chromium
+    # sends "Origin: null" and sign-out was refused); other sites still get no referrer.
+    "Referrer-Policy": "same-origin",
 }
 
 
@@ -64,9 +68,8 @@ def host_name(host_header: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def init_app(app: Flask, settings: Settings, token: str) -> None:
+def init_app(app: Flask, settings: Settings, access: Access) -> None:
     allowed_hosts = set(settings.host_names())
-    expected = token.encode()
 
     @app.before_request
     def check_request() -> Response | None:
@@ -79,14 +82,13 @@ def init_app(app: Flask, settings: Settings, token: str) -> None:
         if request.method == "OPTIONS" or request.endpoint in OPEN_ENDPOINTS:
             return None
         if request.blueprint == "viewer":
-            return check_viewer(token)
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected):
+            return check_viewer(access)
+        if access.bearer_matches(request.headers.get("Authorization", "")):
             return None
-        if session.signed_in(token):  # the viewer's own page calling the API
+        signed_in = session.current(access)
+        if signed_in is not None:  # the viewer's own page calling the API
             if request.method not in session.SAFE_METHODS:
-                session.check_csrf(token)
+                session.check_csrf(signed_in)
             return None
         raise Unauthorized(
             "Missing or wrong API token. Send 'Authorization: Bearer <token>'; 'newsmark token' prints it."
@@ -111,17 +113,18 @@ def init_app(app: Flask, settings: Settings, token: str) -> None:
     )
 
 
-def check_viewer(token: str) -> Response | None:
-    """A viewer page: sign in by a ``?token=`` link, else the session cookie is needed.
+def check_viewer(access: Access) -> Response | None:
+    """A viewer page: sign in by a ``?token=`` link, else an open session is needed.
 
-    :raise SignInRequired: without a valid cookie (or with a wrong token in the link).
+    :raise SignInRequired: without one (or with a wrong token in the link).
     """
     if "token" in request.args:
-        if session.token_matches(request.args.get("token", ""), token):
-            return session.sign_in(token, session.clean_target())
+        if access.token_matches(request.args.get("token", "")):
+            return session.sign_in(access, session.clean_target())
         raise SignInRequired("That token is not this service's token.")
-    if not session.signed_in(token):
+    signed_in = session.current(access)
+    if signed_in is None:
         raise SignInRequired()
     if request.method not in session.SAFE_METHODS:
-        session.check_csrf(token)
+        session.check_csrf(signed_in)
     return None

@@ -40,12 +40,11 @@ EXPORTS = (
 
 @bp.app_context_processor
 def _common() -> dict[str, Any]:
-    token = service().token
-    signed_in = session.signed_in(token)
+    signed_in = session.current(service().access)
     return {
         # Only a signed-in page gets the CSRF token (an error page may go to anyone).
-        "csrf": session.csrf_value(token) if signed_in else "",
-        "signed_in": signed_in,
+        "csrf": signed_in.csrf if signed_in else "",
+        "signed_in": signed_in is not None,
         "version": __version__,
         "tags": contract.TAGS,
         "max_query": contract.MAX_QUERY,
@@ -126,18 +125,19 @@ def charts_page() -> str:
 @bp.route("/signin", methods=["GET", "POST"])
 def signin() -> Response | tuple[str, int] | str:
     """The sign-in page; its form takes the token for those without the link."""
-    token = service().token
+    access = service().access
     target = session.safe_next(request.values.get("next"))
     if request.method == "POST":
-        if session.token_matches(request.form.get("token", ""), token):
-            return session.sign_in(token, target)
+        if access.token_matches(request.form.get("token", "")):
+            return session.sign_in(access, target)
         return signin_page("That token is not this service's token.", target), 401
     return signin_page(None, target)
 
 
 @bp.post("/signout")
 def signout() -> Response:
-    return session.sign_out("/signin")
+    """Ends the session on the server too: the cookie, or any copy of it, opens nothing any more."""
+    return session.sign_out(service().access, "/signin")
 
 
 def signin_page(problem: str | None, target: str = "/") -> str:
