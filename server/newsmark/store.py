@@ -231,6 +231,20 @@ class Store:
         except BaseException:
             self._folder_lock.release()
             raise
+        self._check_stop = threading.Event()
+        self._checker: threading.Thread | None = None
+        if not read_only:
+            # Until every loaded document is checked once, a page of them is checked before it is
+            # sent (see _page_keys), which costs a parse of each; this check ends that soon after open.
+            self._checker = threading.Thread(target=self._check_loaded, name="newsmark-check", daemon=True)
+            self._checker.start()
+
+    def _check_loaded(self) -> None:
+        with self.lock:
+            tables = [t._read_table() for t in (self.annotations, self.articles, self.versions)]
+        for docs in tables:
+            if isinstance(docs, LazyDocs):
+                docs.check_slowly(self._check_stop.is_set)
 
     def _table(self, name: str) -> JournaledTable:
         unique, indexed = TABLES[name]
@@ -251,6 +265,9 @@ class Store:
             if self.closed:
                 return
             self.closed = True
+            self._check_stop.set()
+            if self._checker is not None:
+                self._checker.join()
             try:
                 self.db.close()
             except JournalError as exc:
