@@ -14,7 +14,6 @@ server never leaves it stuck.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
 import os
 import stat
@@ -25,6 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+
+try:
+    import fcntl
+except ImportError:  # Windows: no shared locks to probe with; see folder_in_use
+    fcntl = None  # type: ignore[assignment]
 from tinydb import TinyDB
 
 from .errors import StoreUnavailable
@@ -89,13 +93,15 @@ def _why_read_only(folder: Path) -> str:
     try:
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
             return "a read-only file system"
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
         pass
     return "no permission to write"
 
 
 def _make_private(folder: Path) -> None:
     """Narrow what an older version or a copy left wider: the folder 0700, newsmark's files 0600."""
+    if not hasattr(os, "geteuid"):
+        return  # Windows: modes mean little there; the folder's ACL decides
     me = os.geteuid()
     info = folder.stat()
     if info.st_uid == me and info.st_mode & 0o077:
@@ -110,6 +116,8 @@ def _make_private(folder: Path) -> None:
 
 def folder_in_use(folder: Path) -> bool:
     """Whether a process (a server, or another command) has the folder open for writing."""
+    if fcntl is None:
+        return (folder / LOCK_FILE).exists()  # the pid in server.json decides (datafolder.server_running)
     try:
         fd = os.open(folder / LOCK_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -131,6 +139,8 @@ class _ReadLock:
         if not folder.is_dir():
             raise StoreReadOnly(f"there is no data folder {folder}")
         self.fd: int | None = None
+        if fcntl is None:
+            return
         try:
             self.fd = os.open(folder / LOCK_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
