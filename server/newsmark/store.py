@@ -250,8 +250,13 @@ class Store:
             self._checker.start()
 
     def _check_loaded(self) -> None:
-        with self.lock:
+        while not self.lock.acquire(timeout=0.05):  # never blocks a close that waits for this thread
+            if self._check_stop.is_set():
+                return
+        try:
             tables = [t._read_table() for t in (self.annotations, self.articles, self.versions)]
+        finally:
+            self.lock.release()
         for docs in tables:
             if isinstance(docs, LazyDocs):
                 docs.check_slowly(self._check_stop.is_set)
@@ -271,13 +276,13 @@ class Store:
 
     def close(self) -> None:
         """Compact into the plain TinyDB JSON file and release the folder."""
+        self._check_stop.set()
+        if self._checker is not None:
+            self._checker.join()  # it stops at its next slice
         with self.lock:
             if self.closed:
                 return
             self.closed = True
-            self._check_stop.set()
-            if self._checker is not None:
-                self._checker.join()
             try:
                 self.db.close()
             except JournalError as exc:
