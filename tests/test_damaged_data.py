@@ -9,6 +9,7 @@ what it left out, and that export imports.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from newsmark.annotations import Rules
 from newsmark.cli import main
 from newsmark.schemas import AnnotationCreateSchema
 from newsmark.settings import Settings
-from newsmark.store import Store
+from newsmark.storage import DamagedDocument, dumps_docs
+from newsmark.store import AnnotationFilter, Store
 from newsmark.web import create_app
 
 OTHER = "https://lite.cnn.com/2024/02/03/world/other-story"
@@ -213,3 +215,27 @@ def test_a_damaged_article_is_refused_too_and_skipped_when_asked(data_dir):
         exported = json.loads(r.data)
         assert [a["url"] for a in exported["articles"]] == [OTHER]
         assert len(exported["annotations"]) == 3
+
+
+def test_the_check_after_open_finds_the_damage_and_pages_still_refuse_it(damaged):
+    """A store checks every loaded document once, soon after it opens; then pages cost no parse."""
+    with Store(damaged.data_dir) as store:
+        docs = store.annotations._read_table()
+        deadline = time.monotonic() + 30
+        while not docs._checked and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert docs._checked
+        assert [(d.table, d.ident, d.line) for d in store.damaged()] == [
+            ("annotations", damaged.id, damaged.line)
+        ]
+        with pytest.raises(DamagedDocument) as refused:
+            store.page_annotations(AnnotationFilter(url=ARTICLE_URL), limit=10)
+        assert damaged.named_in(str(refused.value))
+        items, _, total = store.page_annotations(AnnotationFilter(url=OTHER), limit=10)
+        assert total == 1 and json.loads(dumps_docs(items))[0]["id"] == damaged.good[-1]
+
+
+def test_a_store_closed_at_once_stops_its_check(damaged):
+    store = Store(damaged.data_dir)
+    store.close()  # joins the check, which stops at its next slice
+    assert store._checker is not None and not store._checker.is_alive()

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import argparse
 import errno
-import hmac
 import http.client
 import json
 import os
-import secrets
 import shlex
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -25,7 +20,6 @@ from tqdm import tqdm
 from . import __version__, contract, export, importing, serve
 from .datafolder import (
     load_or_create_token,
-    nonce_proof,
     read_server_info,
     read_token,
     rotate_token,
@@ -33,6 +27,7 @@ from .datafolder import (
     servers_elsewhere,
 )
 from .errors import Invalid, StoreUnavailable
+from .remote import RemoteError, Server, read_body
 from .settings import Settings, setting_docs
 from .storage import Damage, DamagedDocument
 from .store import AnnotationFilter, Store, StoreDamaged, StoreLocked, StoreReadOnly
@@ -47,7 +42,6 @@ class CliError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    folder = args.data_dir or Settings.from_env().data_dir
     try:
         settings = Settings.from_env(
             data_dir=args.data_dir,
@@ -55,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=getattr(args, "port", None),
         )
         return args.run(args, settings)
-    except (CliError, StoreDamaged, StoreUnavailable) as exc:
+    except (CliError, RemoteError, StoreDamaged, StoreUnavailable) as exc:
         return _fail(str(exc))
     except DamagedDocument as exc:
         return _fail(
@@ -63,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "'newsmark export --skip-damaged' exports the rest (see the README, Recovery)."
         )
     except StoreLocked as exc:
-        return _fail(_locked_message(exc, Path(folder)))
+        return _fail(_locked_message(exc, Path(args.data_dir or Settings.from_env().data_dir)))
     except StoreReadOnly as exc:
         return _fail(
             f"{exc}, and 'newsmark {args.command}' must write to it. Copy the folder somewhere "
@@ -257,7 +251,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         with _progress_bar(show, total) as bar:
             return write(chunks), skipped
 
-    def remote(server: _Server) -> tuple[int, list[Damage]]:
+    def remote(server: Server) -> tuple[int, list[Damage]]:
         written, skipped = server.get("/api/export", params, read_export)
         if not skipped:
             return written, []
@@ -272,7 +266,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         with _progress_bar(show, int(total) if total.isdigit() else None) as bar:
 
             def chunks() -> Iterator[bytes]:
-                while chunk := _read(response, STREAM_BYTES):
+                while chunk := read_body(response, STREAM_BYTES):
                     yield chunk
                     bar.update(counter.feed(chunk))
 
@@ -428,7 +422,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     def local(store: Store) -> tuple[list[Damage], int]:
         return store.damaged(), store.document_count()
 
-    def remote(server: _Server) -> tuple[list[Damage], int]:
+    def remote(server: Server) -> tuple[list[Damage], int]:
         found = json.loads(server.get("/api/damaged", {}))
         return [_damage_from(d) for d in found["damaged"]], found["documents"]
 
@@ -456,122 +450,11 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
-class _Server:
-    """The running server that holds the data folder, asked over HTTP with the folder's token.
-
-    It is asked where server.json says it listens, and only once it has proved to be
-    this folder's server (see :func:`newsmark.datafolder.nonce_proof`) is the token sent.
-    """
-
-    def __init__(self, folder: Path, info: dict[str, Any], token: str) -> None:
-        self.folder = folder
-        self.info = info
-        self.token = token
-        self.base = _base_url(info)
-        # Any name the server's Host check accepts; the address may be one it does not list.
-        self.host_header = f"localhost:{info.get('port')}"
-        self.verified = False
-
-    def get(
-        self, path: str, params: dict[str, Any], read: Callable[[http.client.HTTPResponse], Any] | None = None
-    ) -> Any:
-        """The answer's body, or what ``read`` makes of the response (e.g. streams it to a file)."""
-        return self._request(path, params, read=read)
-
-    def post(self, path: str, params: dict[str, Any], body: bytes) -> bytes:
-        return self._request(path, params, body)
-
-    def verify(self) -> None:
-        """Make sure what answers is this folder's server, before anything secret is sent."""
-        nonce = self.info.get("nonce")
-        where = f"{self.base}/ (pid {self.info.get('pid')})"
-        if not isinstance(nonce, str) or not nonce:
-            raise CliError(
-                f"{self.folder / 'server.json'} names no nonce (a server of an older newsmark?), so the "
-                f"server at {where} cannot be told from another program there. Restart it."
-            )
-        challenge = secrets.token_urlsafe(32)
-        request = urllib.request.Request(
-            f"{self.base}/api/health?challenge={challenge}", headers={"Host": self.host_header}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                answer = json.loads(_read(response))
-        except urllib.error.HTTPError as exc:
-            answer = {"status": exc.code}
-        except OSError as exc:
-            raise CliError(
-                f"a newsmark server (pid {self.info.get('pid')}) holds the data folder but does not "
-                f"answer at {self.base}/ ({exc}). Stop it and try again."
-            ) from None
-        except ValueError:
-            answer = None
-        proof = answer.get("proof") if isinstance(answer, dict) else None
-        if not isinstance(proof, str) or not hmac.compare_digest(proof, nonce_proof(nonce, challenge)):
-            raise CliError(
-                f"what answers at {self.base}/ is not the newsmark server of {self.folder} (it could not "
-                "prove it knows the nonce in server.json), so the token was not sent. Another program "
-                f"may listen there: stop the newsmark server (pid {self.info.get('pid')}) and start it again."
-            )
-        self.verified = True
-
-    def _request(
-        self,
-        path: str,
-        params: dict[str, Any],
-        body: bytes | None = None,
-        read: Callable[[http.client.HTTPResponse], Any] | None = None,
-    ) -> Any:
-        if not self.verified:
-            self.verify()
-        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-        url = f"{self.base}{path}" + (f"?{query}" if query else "")
-        headers = {"Authorization": f"Bearer {self.token}", "Host": self.host_header}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(
-            url, data=body, headers=headers, method="GET" if body is None else "POST"
-        )
-        try:
-            response = urllib.request.urlopen(request, timeout=600 if body is not None else 120)
-        except urllib.error.HTTPError as exc:
-            raise CliError(_server_error(exc)) from None
-        except OSError as exc:
-            raise CliError(
-                f"a newsmark server (pid {self.info.get('pid')}) holds the data folder but does not "
-                f"answer at {self.base}/ ({exc}). Stop it and try again."
-            ) from None
-        with response:
-            # ``read`` tells a broken answer (see _read) from a file it cannot write.
-            return read(response) if read is not None else _read(response)
-
-
-def _base_url(info: dict[str, Any]) -> str:
-    """Where the server listens, from server.json: its own host and port, never assumed."""
-    host = str(info.get("host") or "127.0.0.1")
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(host, host)  # any address: ask loopback
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"http://{host}:{int(info['port'])}"
-
-
-def _server_error(exc: urllib.error.HTTPError, shown: int = 20) -> str:
-    """The server's error answer in a few lines: its message, then the fields at fault."""
-    try:
-        error = json.loads(exc.read())["error"]
-        message, fields = error["message"], error.get("fields") or {}
-    except (ValueError, KeyError, TypeError):
-        message, fields = exc.reason, {}
-    lines = [f"the server answered {exc.code}: {message}"]
-    lines += [f"  {path}: {' '.join(reasons)}" for path, reasons in list(fields.items())[:shown]]
-    return "\n".join(lines)
-
-
 def _with_store_or_server(
     settings: Settings,
     *,
     local: Callable[[Store], T],
-    remote: Callable[[_Server], T],
+    remote: Callable[[Server], T],
     write: bool = False,
 ) -> T:
     """Use the data folder directly, or through the server that holds it.
@@ -595,7 +478,7 @@ def _with_store_or_server(
         token = read_token(folder)
         if not info or not token or "port" not in info:
             raise
-        return remote(_Server(folder, info, token))
+        return remote(Server(folder, info, token))
     _note_servers_elsewhere(folder)
     with store:
         return local(store)
@@ -610,14 +493,6 @@ def _note_servers_elsewhere(folder: Path) -> None:
             f"'newsmark --data-dir {shlex.quote(info['data_dir'])} ...'",
             file=sys.stderr,
         )
-
-
-def _read(response: http.client.HTTPResponse, size: int | None = None) -> bytes:
-    """Up to ``size`` bytes of the answer (all without); a connection lost on the way is a CliError."""
-    try:
-        return response.read(size)
-    except (http.client.HTTPException, OSError) as exc:
-        raise CliError(f"the server's answer broke off ({exc!r})") from None
 
 
 def _locked_message(exc: StoreLocked, folder: Path) -> str:

@@ -14,7 +14,6 @@ server never leaves it stuck.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import gc
 import logging
@@ -27,6 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
+
+try:
+    import fcntl
+except ImportError:  # Windows: no shared locks to probe with; see folder_in_use
+    fcntl = None  # type: ignore[assignment]
 from tinydb import TinyDB
 
 from .errors import StoreUnavailable
@@ -96,13 +100,15 @@ def _why_read_only(folder: Path) -> str:
     try:
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
             return "a read-only file system"
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
         pass
     return "no permission to write"
 
 
 def _make_private(folder: Path) -> None:
     """Narrow what an older version or a copy left wider: the folder 0700, newsmark's files 0600."""
+    if not hasattr(os, "geteuid"):
+        return  # Windows: modes mean little there; the folder's ACL decides
     me = os.geteuid()
     info = folder.stat()
     if info.st_uid == me and info.st_mode & 0o077:
@@ -117,6 +123,8 @@ def _make_private(folder: Path) -> None:
 
 def folder_in_use(folder: Path) -> bool:
     """Whether a process (a server, or another command) has the folder open for writing."""
+    if fcntl is None:
+        return (folder / LOCK_FILE).exists()  # the pid in server.json decides (datafolder.server_running)
     try:
         fd = os.open(folder / LOCK_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -138,6 +146,8 @@ class _ReadLock:
         if not folder.is_dir():
             raise StoreReadOnly(f"there is no data folder {folder}")
         self.fd: int | None = None
+        if fcntl is None:
+            return
         try:
             self.fd = os.open(folder / LOCK_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
@@ -243,11 +253,18 @@ class Store:
         except BaseException:
             self._folder_lock.release()
             raise
+        self._check_stop = threading.Event()
+        self._checker: threading.Thread | None = None
         try:
             self.upgraded = self._upgrade()
         except BaseException:
             self.close()
             raise
+        if not read_only:
+            # Until every loaded document is checked once, a page of them is checked before it is
+            # sent (see _page_keys), which costs a parse of each; this check ends that soon after open.
+            self._checker = threading.Thread(target=self._check_loaded, name="newsmark-check", daemon=True)
+            self._checker.start()
 
     def _upgrade(self) -> Upgrade | None:
         """Bring what an earlier version stored up to this one's rules (see :mod:`newsmark.migration`).
@@ -265,6 +282,18 @@ class Store:
             )
             return None
 
+    def _check_loaded(self) -> None:
+        while not self.lock.acquire(timeout=0.05):  # never blocks a close that waits for this thread
+            if self._check_stop.is_set():
+                return
+        try:
+            tables = [t._read_table() for t in (self.annotations, self.articles, self.versions)]
+        finally:
+            self.lock.release()
+        for docs in tables:
+            if isinstance(docs, LazyDocs):
+                docs.check_slowly(self._check_stop.is_set)
+
     def _table(self, name: str) -> JournaledTable:
         unique, indexed = TABLES[name]
         table = self.db.table(name)
@@ -280,6 +309,9 @@ class Store:
 
     def close(self) -> None:
         """Compact into the plain TinyDB JSON file and release the folder."""
+        self._check_stop.set()
+        if self._checker is not None:
+            self._checker.join()  # it stops at its next slice
         with self.lock:
             if self.closed:
                 return

@@ -11,7 +11,9 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,7 +140,7 @@ class LazyDocs(dict):  # type: ignore[type-arg]
     sent, and reading one raises :class:`DamagedDocument`.
     """
 
-    __slots__ = ("_checked", "_damaged", "_lines", "leading", "source")
+    __slots__ = ("_checked", "_damaged", "_guard", "_lines", "leading", "source")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -148,7 +150,9 @@ class LazyDocs(dict):  # type: ignore[type-arg]
         #: (data file, table name) the documents were loaded from, to say where damage lives.
         self.source: tuple[Path, str] | None = None
         self._checked = False  # every loaded document checked once (loaded bytes never change)
+        # Replaced whole, never changed in place (under _guard), so a reader may iterate it freely.
         self._damaged: dict[str, tuple[bytes, Damage]] = {}
+        self._guard = threading.Lock()
         self._lines: tuple[tuple[int, int], dict[str, int]] | None = None
 
     def _parsed(self, key: str, value: Any) -> Any:
@@ -168,9 +172,10 @@ class LazyDocs(dict):  # type: ignore[type-arg]
         """
         if keys is None:
             if not self._checked:
-                self._record(self._unreadable(dict.items(self)))
-                self._checked = True
+                self._record(self._unreadable(dict.items(self)), complete=True)
             return [damage for key, (raw, damage) in self._damaged.items() if dict.get(self, key) is raw]
+        if self._checked and not self._damaged:
+            return []  # the usual case, once the first check is done: nothing to look at
         found: list[Damage] = []
         unchecked: list[tuple[str, bytes]] = []
         for key in keys:
@@ -184,6 +189,22 @@ class LazyDocs(dict):  # type: ignore[type-arg]
                 unchecked.append((key, value))
         return found + self._record(self._unreadable(unchecked))
 
+    def check_slowly(self, stopped: Callable[[], bool], pause: float = 0.0001) -> None:
+        """The first check of all documents (see :meth:`check`), from another thread.
+
+        A slice of documents at a time, pausing between slices: the check holds the
+        GIL while it parses, so requests wait at most one slice (about 1 ms).
+        Stops early, checking nothing more, once ``stopped()`` says so.
+        """
+        keys = list(dict.keys(self))  # a copy, made in one step: requests may change the table meanwhile
+        bad: dict[str, tuple[bytes, str]] = {}
+        for start in range(0, len(keys), _SLICE):
+            if stopped() or self._checked:
+                return
+            bad.update(self._unreadable((k, dict.get(self, k)) for k in keys[start : start + _SLICE]))
+            time.sleep(pause)
+        self._record(bad, complete=True)
+
     def _unreadable(self, pairs: Iterable[tuple[str, Any]]) -> dict[str, tuple[bytes, str]]:
         bad: dict[str, tuple[bytes, str]] = {}
         for key, value in pairs:
@@ -194,19 +215,21 @@ class LazyDocs(dict):  # type: ignore[type-arg]
                     bad[key] = (value, _why(key, exc))
         return bad
 
-    def _record(self, bad: Mapping[str, tuple[bytes, str]]) -> list[Damage]:
-        if not bad:
-            return []
+    def _record(self, bad: Mapping[str, tuple[bytes, str]], *, complete: bool = False) -> list[Damage]:
+        """Remember damaged documents; ``complete``: they are all there are (every document was checked)."""
         path, table = self.source or (None, "?")
-        lines = self._line_numbers() if path is not None else {}
-        found = []
+        lines = self._line_numbers() if bad and path is not None else {}
+        found: dict[str, tuple[bytes, Damage]] = {}
         for key, (raw, reason) in bad.items():
             found_id = _IDENT.match(raw)
             ident = found_id.group(1).decode() if found_id else None
-            damage = Damage(table, key, reason, path, lines.get(key), ident)
-            self._damaged[key] = (raw, damage)
-            found.append(damage)
-        return found
+            found[key] = (raw, Damage(table, key, reason, path, lines.get(key), ident))
+        with self._guard:  # two threads may record at once (see check_slowly): neither loses the other's
+            if found:
+                self._damaged = {**self._damaged, **found}
+            if complete:
+                self._checked = True
+        return [damage for _, damage in found.values()]
 
     def _line_numbers(self) -> dict[str, int]:
         """Each document's line in the data file as it is now (read again only after it changed)."""
@@ -246,6 +269,7 @@ class LazyDocs(dict):  # type: ignore[type-arg]
 
 
 _MISSING = object()
+_SLICE = 256  # documents checked between two pauses by LazyDocs.check_slowly (about 1 ms)
 
 
 def _why(key: str, exc: orjson.JSONDecodeError) -> str:
