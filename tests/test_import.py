@@ -8,6 +8,7 @@ import copy
 import functools
 import json
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -105,9 +106,8 @@ def test_w3c_round_trip_gives_the_same_annotations(source, store):
     # the article version included (it travels as the target state's "cached" IRI).
     want = json.loads(exported(source, "json"))["annotations"]
     assert json.loads(render(store, "json"))["annotations"] == want
-    assert (
-        importing.parse(json.loads(render(store, "w3c"))).annotations
-        == importing.parse(json.loads(original)).annotations
+    assert list(importing.parse(json.loads(render(store, "w3c"))).annotations) == list(
+        importing.parse(json.loads(original)).annotations
     )
 
 
@@ -489,7 +489,33 @@ def test_problems_listed_are_capped(store, good_export):
     doc["annotations"] = [{**doc["annotations"][0], "id": str(n)} for n in range(500)]
     with pytest.raises(Invalid) as caught:
         importing.run(store, doc)
-    assert len(caught.value.fields) == importing.MAX_LISTED and "500 problem(s)" in caught.value.message
+    assert len(caught.value.fields) == 500 and "500 problem(s)" in caught.value.message
+    # Past MAX_PROBLEMS the rest are counted, not listed.
+    doc["annotations"] = [{**doc["annotations"][0], "id": str(n)} for n in range(1_500)]
+    doc["annotations"][1_200] = {}  # eleven problems, counted as one annotation that fails
+    with pytest.raises(Invalid) as caught:
+        importing.run(store, doc)
+    assert len(caught.value.fields) == importing.MAX_PROBLEMS == 1_000
+    message = caught.value.message
+    assert "1,000 problem(s) listed, the first at annotations[0].id" in message, message
+    assert "past those, 500 more annotation(s) or article(s) that fail their checks" in message, message
+
+
+def test_refusing_a_file_of_empty_objects_is_quick(store, client):
+    """0.57 MiB of {} took 67 s to refuse (2.2 million messages); now the first 1,000 are listed."""
+    create(store, body("Lloyd Austin", tag="actor"))
+    before = folder_bytes(store.folder)
+    raw = b'{"schema_version": 1, "annotations": [' + b",".join([b"{}"] * 200_000) + b"]}"
+    assert len(raw) > 0.57 * 1024 * 1024
+    started = time.monotonic()
+    r = client.post("/api/import", data=raw, content_type="application/json")
+    took = time.monotonic() - started
+    assert_refused(r, store, before, 422, "annotations[0].id")
+    error = r.get_json()["error"]
+    assert sum(len(reasons) for reasons in error["fields"].values()) == importing.MAX_PROBLEMS
+    # 90 annotations listed in full (11 problems each), the 91st in part: 199,909 more.
+    assert "199,909 more annotation(s) or article(s) that fail their checks" in error["message"]
+    assert took < 10, f"refusing took {took:.1f} s"
 
 
 # -- the API's limits ---------------------------------------------------------------------

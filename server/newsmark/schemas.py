@@ -18,13 +18,17 @@ from . import contract
 
 
 class StrictInt(fields.Integer):
-    """An integer that must arrive as a JSON integer (not a string, float or boolean)."""
+    """An integer that must arrive as a JSON integer (not a string, float or boolean) of at most 64 bits.
+
+    Past 64 bits JSON readers differ (orjson and JavaScript make it a float) and
+    orjson cannot write it back: such a number is no integer to newsmark.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or (isinstance(value, int) and not -(2**63) <= value < 2**64):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
 

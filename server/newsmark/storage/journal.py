@@ -16,13 +16,13 @@ from typing import Any
 import orjson
 from tinydb.middlewares import Middleware
 
-from .datafile import AtomicJSONStorage, Data, _fsync_dir, _write_all
+from .datafile import AtomicJSONStorage, Data, LazyDocs, _fsync_dir, _write_all, dumps_docs
 
 log = logging.getLogger(__name__)
 
 #: One journalled change: (table, doc_id, document) sets a document, document None removes it,
-#: and (table, None, None) empties the table.
-Op = tuple[str, str | None, dict[str, Any] | None]
+#: and (table, None, None) empties the table. A document may be its JSON bytes (see LazyDocs).
+Op = tuple[str, str | None, dict[str, Any] | bytes | None]
 
 _fsync = getattr(os, "fdatasync", os.fsync)
 
@@ -187,8 +187,12 @@ class JournalMiddleware(Middleware):
 
     # -- commits ---------------------------------------------------------------
 
-    def table_data(self, name: str) -> dict[str, dict[str, Any]]:
-        return self.memory.setdefault(name, {})
+    def table_data(self, name: str, *, lazy: bool = False) -> dict[str, dict[str, Any]]:
+        """The live documents of table ``name``; ``lazy``: as :class:`LazyDocs`, which may hold bytes."""
+        docs = self.memory.setdefault(name, LazyDocs() if lazy else {})
+        if lazy and not isinstance(docs, LazyDocs):
+            docs = self.memory[name] = LazyDocs(docs)
+        return docs
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -236,11 +240,14 @@ class JournalMiddleware(Middleware):
     def _append(self, ops: list[Op]) -> None:
         if self._journal_fd is None:
             raise JournalError("the database is closed")
-        payload = orjson.dumps(ops)
-        line = b"%08x %s\n" % (zlib.crc32(payload), payload)
+        payload = dumps_docs(ops)
+        head = b"%08x " % zlib.crc32(payload)
         try:
             end = os.lseek(self._journal_fd, 0, os.SEEK_END)
-            _write_all(self._journal_fd, line)
+            # In three writes, not joined first: an import's line is as large as its file.
+            # A crash between them leaves a torn last line, which replay drops.
+            for part in (head, payload, b"\n"):
+                _write_all(self._journal_fd, part)
             _fsync(self._journal_fd)
         except OSError as exc:
             # Part of the line may be on disk (it would fail its checksum on
@@ -248,7 +255,7 @@ class JournalMiddleware(Middleware):
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.ftruncate(self._journal_fd, end)
             raise JournalError(f"could not write the journal: {exc}") from exc
-        self._journal_bytes += len(line)
+        self._journal_bytes += len(head) + len(payload) + 1
 
     def _maybe_compact(self) -> None:
         """Compact when the journal has outgrown the data; never fails the commit before it."""
