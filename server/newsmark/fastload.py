@@ -8,11 +8,12 @@ machinery, and no error messages. It answers what ``schema.load`` returns, or
 None where ``schema.load`` would raise; the caller then asks ``schema.load`` for
 the messages. A test holds the two to the same answers.
 
-Plain strings, nested schemas and the ``Length`` and ``OneOf`` validators are
-checked inline; any other field is asked through its public ``deserialize``, so
-a field or validator added to a schema later is honoured as it is. A schema with
-hooks this does not know (pre/post-load processors, field validators,
-``INCLUDE``) is never compiled: its load goes to marshmallow every time.
+Plain strings, nested schemas and marshmallow's ``Length``, ``OneOf``,
+``Range``, ``Equal`` and ``Regexp`` validators are checked inline; any other
+field is asked through its own ``_deserialize`` (the method a field class
+overrides) and validators, so a field or validator added to a schema later is
+honoured as it is. A schema with hooks this does not know (pre/post-load
+processors, field validators, ``INCLUDE``) is never compiled: its load goes to marshmallow every time.
 """
 
 from __future__ import annotations
@@ -60,11 +61,15 @@ class CompiledLoad:
         if not self.compiled:
             return
         self.raise_unknown = schema.unknown == RAISE
-        self.steps: list[tuple[str, str, fields.Field, Convert]] = []
+        # Per field: its key in the data, its name in the result, the conversion of a value
+        # present, whether None is allowed, and what stands for a missing value (None: refused).
+        self.steps: list[tuple[str, str, Convert, bool, Callable[[], Any] | None]] = []
         for attr, field in schema.load_fields.items():
             key = field.data_key if field.data_key is not None else attr
-            self.steps.append((key, field.attribute or attr, field, _converter(field, key, memo)))
-        self.keys = frozenset(key for key, _, _, _ in self.steps)
+            self.steps.append(
+                (key, field.attribute or attr, _converter(field, key, memo), field.allow_none, _absent(field))
+            )
+        self.keys = frozenset(step[0] for step in self.steps)
         self.validators = [
             (getattr(schema, name), bool(options.get("pass_original")))
             for name, _, options in _hooks(schema).get(VALIDATES_SCHEMA, [])  # type: ignore[union-attr]
@@ -79,22 +84,22 @@ class CompiledLoad:
         if type(data) is not dict or (self.raise_unknown and not self.keys.issuperset(data)):
             return None  # marshmallow takes any Mapping; JSON gives dicts
         out: dict[str, Any] = {}
-        for key, attr, field, convert in self.steps:
-            value = data.get(key, missing)
+        get = data.get
+        for key, attr, convert, allow_none, absent in self.steps:
+            value = get(key, missing)
             if value is missing:
-                if field.required:
+                if absent is None:
                     return None
-                value = field.load_default() if callable(field.load_default) else field.load_default
+                value = absent()
                 if value is not missing:
                     out[attr] = value
-                continue
-            if value is None and field.allow_none:
+            elif value is None and allow_none:
                 out[attr] = None
-                continue
-            value = convert(value, data)
-            if value is _FAIL:
-                return None
-            out[attr] = value
+            else:
+                value = convert(value, data)
+                if value is _FAIL:
+                    return None
+                out[attr] = value
         for validator, pass_original in self.validators:
             try:
                 if pass_original:
@@ -104,6 +109,14 @@ class CompiledLoad:
             except ValidationError:
                 return None
         return out
+
+
+def _absent(field: fields.Field) -> Callable[[], Any] | None:
+    """What a missing value loads as (marshmallow's load_default); None if the field is required."""
+    if field.required:
+        return None
+    default = field.load_default
+    return default if callable(default) else lambda: default
 
 
 def _converter(field: fields.Field, key: str, memo: tuple[type[fields.Field], ...]) -> Convert:
@@ -139,11 +152,27 @@ def _converter(field: fields.Field, key: str, memo: tuple[type[fields.Field], ..
 
             return schema
 
-    def general(value: Any, data: dict[str, Any]) -> Any:
-        try:
-            return field.deserialize(value, key, data)
-        except ValidationError:
-            return _FAIL
+    if plain:
+        # What Field.deserialize does once the value is known present and not an allowed None.
+        deserialize, checks = field._deserialize, [_check(v) for v in field.validators]
+
+        def general(value: Any, data: dict[str, Any]) -> Any:
+            try:
+                value = deserialize(value, key, data)
+            except ValidationError:
+                return _FAIL
+            for check in checks:
+                if not check(value):
+                    return _FAIL
+            return value
+
+    else:
+
+        def general(value: Any, data: dict[str, Any]) -> Any:
+            try:
+                return field.deserialize(value, key, data)
+            except ValidationError:
+                return _FAIL
 
     if type(field) not in memo:
         return general
@@ -163,12 +192,25 @@ def _converter(field: fields.Field, key: str, memo: tuple[type[fields.Field], ..
 
 
 def _check(validator: Callable[[Any], Any]) -> Callable[[Any], bool]:
-    """A validator as a predicate; Length and OneOf inline, any other one called."""
+    """A validator as a predicate: marshmallow's own as they check (without the message), others called."""
     if type(validator) is validate.Length:
         low, high, equal = validator.min, validator.max, validator.equal
         if equal is not None:
             return lambda value: len(value) == equal
         return lambda value: (low is None or len(value) >= low) and (high is None or len(value) <= high)
+    if type(validator) is validate.Range:
+        low, high = validator.min, validator.max
+        low_in, high_in = validator.min_inclusive, validator.max_inclusive
+        return lambda value: (
+            (low is None or (value >= low if low_in else value > low))
+            and (high is None or (value <= high if high_in else value < high))
+        )
+    if type(validator) is validate.Equal:
+        comparable = validator.comparable
+        return lambda value: value == comparable
+    if type(validator) is validate.Regexp:
+        match = validator.regex.match
+        return lambda value: match(value) is not None
     if type(validator) is validate.OneOf:
         try:
             choices: Any = frozenset(validator.choices)

@@ -2,163 +2,153 @@
 
 An import file is mostly one or two long lists (a JSON export's ``annotations``,
 a W3C page's ``items``). Parsed whole, a file takes two to three times its size in
-Python objects on top of its bytes; read here, memory holds one element at a time.
+Python objects on top of its bytes; read here, memory holds about one element at a
+time and the text of a chunk.
 
-The bytes are parsed by ijson's C backend (yajl) into events, a chunk at a time.
-Python walks only the *skeleton*, the few objects the caller names (the top
-object, a W3C collection's pages); every other value, and every element of a list
-the caller wants *spread*, is built from its events by ijson's C builder, handed
-a whole slice of events at once. Where a value ends is found from the nesting
-depth after each event, computed for the chunk by C functions too, so the cost
-per event stays in C and the whole read is linear in the file's size.
+Python's own JSON decoder (its C scanner, through ``JSONDecoder.raw_decode``)
+decodes each element and every other value; this module walks only the
+*skeleton* around them, the few objects the caller names (the top object, a
+W3C collection's pages): their keys, colons and commas. Reading is linear in the
+file's size: a value cut by the end of a chunk is decoded again once more text
+is in, and the text read each time grows while a value stays unfinished.
 
-A document nested deeper than :data:`MAX_DEPTH` is refused before any of it is
-built (as orjson does), and an object of the skeleton may not repeat a key (a
-JSON reader would keep the last value; an import must not guess).
+The decoding is as strict as orjson's (which reads the rest of newsmark's JSON):
+no NaN or Infinity, no lone UTF-16 surrogate, valid UTF-8 without a byte order
+mark, at most :data:`MAX_DEPTH` levels of skeleton (a value nested deeper than
+Python's recursion limit is refused too); and an object of the skeleton may not
+repeat a key (a JSON reader would keep the last value; an import must not guess).
 """
 
 from __future__ import annotations
 
-from collections import deque
+import codecs
+import json
+import re
 from collections.abc import Callable
-from itertools import accumulate, repeat
-from operator import itemgetter
 from typing import IO, Any
 
-import ijson
-from ijson.utils import sendable_list
+import orjson
 
-#: Deeper than this, a document is refused: orjson's limit, which the import had before.
+#: Skeleton objects nested deeper than this are refused (orjson's limit for any value).
 MAX_DEPTH = 1024
-#: Bytes read at a time.
-CHUNK = 1 << 16
+#: Bytes read at a time (more while one value is unfinished).
+CHUNK = 1 << 20
 
 Path = tuple[str, ...]
 
-_backend = ijson.get_backend(ijson.backend)  # the C backend where the wheel has it (it usually does)
-_DEPTH_CHANGE = {"start_map": 1, "start_array": 1, "end_map": -1, "end_array": -1}
-_event_name = itemgetter(0)
-_STARTS = ("start_map", "start_array")
+_SPACE = re.compile(r"[ \t\n\r]*")
+#: A \uD800–\uDFFF escape: decoded, it may leave a lone surrogate (which is no text).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class NotJson(ValueError):
     """The bytes are not one JSON document (the message says where and why)."""
 
 
-class _Builder:
-    """Builds values from slices of basic events in C: the value itself, or each element of a list."""
-
-    def __init__(self, elements: bool) -> None:
-        self.out = sendable_list()
-        # "item" picks the elements of the list the events start with; "" the value itself.
-        self.send = _backend.parse_basecoro(
-            _backend.items_basecoro(self.out, "item" if elements else "")
-        ).send
-
-    def feed(self, events: list[tuple[str, Any]]) -> list[Any]:
-        deque(map(self.send, events), maxlen=0)
-        done = list(self.out)
-        self.out.clear()
-        return done
+def _no_constant(name: str) -> Any:
+    raise NotJson(f"{name} is not a JSON value")
 
 
-class _Frame:
-    """An object (or the top-level list) of the skeleton, being read event by event."""
+_decode = json.JSONDecoder(parse_constant=_no_constant).raw_decode
+
+
+class _Text:
+    """The document's text, decoded from the bytes a chunk at a time; the text consumed is let go."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.text = ""
+        self.pos = 0
+        self.dropped = 0  # characters let go before ``text``
+        self.ended = False
+        self.want = CHUNK
+        self.escapes = False  # a surrogate escape was seen: check decoded values
+
+    def more(self) -> bool:
+        """Read on (twice as much as last time if nothing was consumed since); False at the end."""
+        if self.ended:
+            return False
+        data = self.source.read(self.want)
+        try:
+            text = self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise NotJson(f"it is not UTF-8 ({exc.reason})") from None
+        self.ended = not data
+        self.dropped += self.pos
+        seen = max(0, len(self.text) - self.pos - 5)  # an escape may straddle the chunks
+        self.text = self.text[self.pos :] + text
+        self.pos = 0
+        self.escapes = self.escapes or _SURROGATE_ESCAPE.search(self.text, seen) is not None
+        self.want *= 2
+        return True
+
+    def where(self, pos: int | None = None) -> str:
+        return f"at character {self.dropped + (self.pos if pos is None else pos):,}"
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end); not consumed."""
+        while True:
+            self.pos = _SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.text):
+                self.want = CHUNK
+                return self.text[self.pos]
+            if not self.more():
+                return ""
+
+    def expect(self, chars: str) -> str:
+        """Consume the next character, one of ``chars``."""
+        found = self.peek()
+        if not found or found not in chars:
+            wanted = " or ".join(repr(c) for c in chars)
+            raise NotJson(f"expected {wanted} {self.where()}, found {found!r}" if found else "it ends early")
+        self.pos += 1
+        return found
+
+    def value(self) -> Any:
+        """Decode the value that starts at the next character that is not white space."""
+        self.peek()
+        while True:
+            try:
+                value, end = _decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                # Cut short by the end of the text read so far? Then read on and decode it again.
+                cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(self.text) - 8
+                if cut and self.more():
+                    continue
+                raise NotJson(f"{exc.msg} {self.where(exc.pos)}") from None
+            except RecursionError:
+                raise NotJson(f"a value is nested too deeply {self.where()}") from None
+            except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+                raise NotJson(f"{exc} {self.where()}") from None
+            if end == len(self.text) and self.more():
+                continue  # a number may go on in the next chunk
+            self.pos = end
+            if self.escapes:
+                try:
+                    orjson.dumps(value)
+                except orjson.JSONEncodeError as exc:
+                    if "surrogate" in str(exc):
+                        raise NotJson(f"a string holds a lone UTF-16 surrogate {self.where()}") from None
+            return value
+
+    def key(self) -> str:
+        self.expect('"')
+        self.pos -= 1
+        key = self.value()
+        assert isinstance(key, str)
+        return key
+
+
+class _Object:
+    """An object of the skeleton, being read key by key."""
 
     __slots__ = ("key", "path", "value")
 
-    def __init__(self, path: Path, value: dict[str, Any]) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.value = value
-        self.key: str | None = None
-
-
-class _Reader:
-    def __init__(
-        self,
-        skeleton: Callable[[Path], bool],
-        spread: Callable[[Path], bool],
-        element: Callable[[Path, Any], None],
-    ) -> None:
-        self.skeleton = skeleton
-        self.spread = spread
-        self.element = element
-        self.depth = 0
-        self.frames: list[_Frame] = []
-        self.result: list[Any] = []  # the top-level value, once known
-        # The value being built from slices (until depth falls back to ``base``).
-        self.builder: _Builder | None = None
-        self.building: Path = ()
-        self.spreading = False
-        self.base = 0
-
-    def consume(self, events: list[tuple[str, Any]]) -> None:
-        # depths[i]: the depth before event i; depths[i + 1], after it.
-        depths = list(
-            accumulate(map(_DEPTH_CHANGE.get, map(_event_name, events), repeat(0)), initial=self.depth)
-        )
-        if max(depths) > MAX_DEPTH:
-            raise NotJson(f"it is nested deeper than {MAX_DEPTH} levels")
-        self.depth = depths[-1]
-        i, count = 0, len(events)
-        while i < count:
-            if self.builder is not None:
-                try:
-                    end = depths.index(self.base, i + 1)
-                except ValueError:
-                    end = count
-                self._build(events[i:end], finished=end < count or depths[-1] == self.base)
-                i = end
-                continue
-            self._skeleton_event(*events[i], depth=depths[i])
-            i += 1
-
-    def _build(self, events: list[tuple[str, Any]], *, finished: bool) -> None:
-        assert self.builder is not None
-        built = self.builder.feed(events)
-        if self.spreading:
-            for value in built:
-                self.element(self.building, value)
-        elif built:
-            self._place(built[0])
-        if finished:
-            self.builder = None
-
-    def _skeleton_event(self, event: str, value: Any, *, depth: int) -> None:
-        frame = self.frames[-1] if self.frames else None
-        if event == "map_key":
-            assert frame is not None
-            if value in frame.value:
-                raise NotJson(f"the key {value!r} appears twice in one object")
-            frame.key = value
-            return
-        if event == "end_map":
-            self.frames.pop()
-            return
-        path = (*frame.path, frame.key) if frame is not None and frame.key is not None else ()
-        if event == "start_map" and self.skeleton(path):
-            child: dict[str, Any] = {}
-            self._place(child)
-            self.frames.append(_Frame(path, child))
-        elif event in _STARTS:
-            self.spreading = event == "start_array" and self.spread(path)
-            if self.spreading:
-                self._place([])  # a placeholder: the elements went to the callback
-            self.builder = _Builder(self.spreading)
-            self.building = path
-            self.base = depth
-            self.builder.feed([(event, value)])
-        else:
-            self._place(value)
-
-    def _place(self, value: Any) -> None:
-        if not self.frames:
-            self.result.append(value)
-            return
-        frame = self.frames[-1]
-        assert frame.key is not None
-        frame.value[frame.key] = value
-        frame.key = None
+        self.value: dict[str, Any] = {}
+        self.key = ""
 
 
 def read(
@@ -171,26 +161,66 @@ def read(
     """Parse the JSON document in ``source`` (bytes, read to its end).
 
     :param skeleton: whether the object at a path (a tuple of keys from the top, ``()``
-        the top itself) is walked key by key, so that lists in it can be spread.
+        the top itself) is read key by key, so that lists in it can be spread.
     :param spread: whether the list at a path (the top-level list at ``()``, or a
         value in a skeleton object) is spread: ``element(path, value)`` is called
         for each of its elements in order, and the list is left empty in the result.
-    :returns: the document, as ``orjson.loads`` would give it but for the spread lists
-        (and numbers with a fraction, which come as ``decimal.Decimal``).
+    :returns: the document, as ``json.loads`` would give it but for the spread lists.
     :raise NotJson: if the bytes are not one JSON document.
     """
-    reader = _Reader(skeleton, spread, element)
-    events = sendable_list()
-    parser = _backend.basic_parse_basecoro(events)
-    try:
-        while chunk := source.read(CHUNK):
-            parser.send(chunk)
-            reader.consume(events)
-            events.clear()
-        parser.close()
-        reader.consume(events)
-    except ijson.JSONError as exc:
-        raise NotJson(str(exc).strip().splitlines()[0]) from None
-    if not reader.result:
+    text = _Text(source)
+    stack: list[_Object] = []
+    top: list[Any] = []
+
+    def place(value: Any) -> None:
+        if stack:
+            stack[-1].value[stack[-1].key] = value
+        else:
+            top.append(value)
+
+    path: Path = ()
+    while True:
+        # A value at ``path``: an object of the skeleton, a spread list, or any other value.
+        first = text.peek()
+        if first == "{" and skeleton(path):
+            if len(stack) >= MAX_DEPTH:
+                raise NotJson(f"it is nested deeper than {MAX_DEPTH} levels")
+            text.pos += 1
+            frame = _Object(path)
+            place(frame.value)
+            stack.append(frame)
+            closed = text.peek() == "}"
+            if closed:
+                text.pos += 1
+                stack.pop()
+        else:
+            if first == "[" and spread(path):
+                text.pos += 1
+                place([])  # the elements go to the callback
+                if text.peek() == "]":
+                    text.pos += 1
+                else:
+                    while True:
+                        element(path, text.value())
+                        if text.expect(",]") == "]":
+                            break
+            else:
+                place(text.value())
+            closed = True
+        # After a value: the next key of the object it is in, or the end of objects.
+        while closed and stack and text.expect(",}") == "}":
+            stack.pop()
+        if not stack:
+            break
+        frame = stack[-1]
+        key = text.key()
+        if key in frame.value:
+            raise NotJson(f"the key {key!r} appears twice in one object {text.where()}")
+        text.expect(":")
+        frame.key = key
+        path = (*frame.path, key)
+    if text.peek():
+        raise NotJson(f"more follows the document {text.where()}")
+    if not top:
         raise NotJson("it is empty")
-    return reader.result[0]
+    return top[0]

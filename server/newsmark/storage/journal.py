@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,18 @@ log = logging.getLogger(__name__)
 Op = tuple[str, str | None, dict[str, Any] | bytes | None]
 
 _fsync = getattr(os, "fdatasync", os.fsync)
+
+#: Operations serialised at a time in a large commit.
+OPS_PER_PIECE = 1000
+
+
+def _pieces(ops: list[Op]) -> Iterator[bytes]:
+    """The JSON array of ``ops`` in pieces of :data:`OPS_PER_PIECE` operations."""
+    yield b"["
+    for start in range(0, len(ops), OPS_PER_PIECE):
+        piece = dumps_docs(ops[start : start + OPS_PER_PIECE])[1:-1]
+        yield piece if not start else b"," + piece
+    yield b"]"
 
 
 class JournalError(RuntimeError):
@@ -240,14 +252,21 @@ class JournalMiddleware(Middleware):
     def _append(self, ops: list[Op]) -> None:
         if self._journal_fd is None:
             raise JournalError("the database is closed")
-        payload = dumps_docs(ops)
-        head = b"%08x " % zlib.crc32(payload)
+        # A large commit (an import) is as large as its file: it is serialised a piece at a
+        # time, twice (the checksum leads the line), rather than held whole.
+        pieces: Iterable[bytes] = [dumps_docs(ops)] if len(ops) <= OPS_PER_PIECE else _pieces(ops)
+        crc = size = 0
+        for piece in pieces:
+            crc = zlib.crc32(piece, crc)
+            size += len(piece)
+        head = b"%08x " % crc
         try:
             end = os.lseek(self._journal_fd, 0, os.SEEK_END)
-            # In three writes, not joined first: an import's line is as large as its file.
-            # A crash between them leaves a torn last line, which replay drops.
-            for part in (head, payload, b"\n"):
-                _write_all(self._journal_fd, part)
+            # A crash between the writes leaves a torn last line, which replay drops.
+            _write_all(self._journal_fd, head)
+            for piece in pieces if isinstance(pieces, list) else _pieces(ops):
+                _write_all(self._journal_fd, piece)
+            _write_all(self._journal_fd, b"\n")
             _fsync(self._journal_fd)
         except OSError as exc:
             # Part of the line may be on disk (it would fail its checksum on
@@ -255,7 +274,7 @@ class JournalMiddleware(Middleware):
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.ftruncate(self._journal_fd, end)
             raise JournalError(f"could not write the journal: {exc}") from exc
-        self._journal_bytes += len(head) + len(payload) + 1
+        self._journal_bytes += len(head) + size + 1
 
     def _maybe_compact(self) -> None:
         """Compact when the journal has outgrown the data; never fails the commit before it."""

@@ -136,7 +136,6 @@ class JournaledTable(Table):
         table = storage.table_data(self.name, lazy=True)
         names = (*self._unique, *self._indexes)
         leading = _leading_fields(names)
-        added: list[tuple[str, dict[str, Any]]] = []
         ops: list[Op] = []
         for doc in docs:
             key = str(self._get_next_id())
@@ -144,17 +143,16 @@ class JournaledTable(Table):
             fields = (
                 dict(zip(names, (v.decode() for v in match.groups()), strict=True))
                 if match is not None
-                else {name: value for name, value in orjson.loads(doc).items() if name in names}
+                else orjson.loads(doc)
             )
             dict.__setitem__(table, key, doc)
             self._index_add(key, fields)
-            added.append((key, fields))
             ops.append((self.name, key, doc))
 
         def undo() -> None:
-            for key, fields in added:
+            for _, key, doc in ops:
                 dict.pop(table, key, None)
-                self._index_remove(key, fields)
+                self._index_remove(key, orjson.loads(doc))  # type: ignore[arg-type]
             self._next_id = None
 
         storage.commit(ops, undo)
