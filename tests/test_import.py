@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,20 +110,28 @@ def test_w3c_round_trip_gives_the_same_annotations(source, store):
     )
 
 
-def test_a_w3c_export_of_many_pages_can_be_read_back(source, store, tmp_path, monkeypatch):
-    """Pages nest one in the next; past W3C_MAX_PAGES they grow, so no JSON depth limit is hit."""
+def test_a_w3c_export_of_the_older_layout_is_read(source, store, tmp_path):
+    """Exports before one page chained pages by next, each embedded in the one before: still read."""
     one = json.loads(exported(source, "json"))
-    many = {**one, "annotations": [{**one["annotations"][0], "id": str(uuid.uuid4())} for _ in range(1200)]}
-    assert importing.run(store, many)["added"] == 1200
-    monkeypatch.setattr(export, "W3C_PAGE", 1)  # 1,200 pages of one, were there no cap: too deep for orjson
-    raw = render(store, "w3c")
-    collection = orjson.loads(raw)
-    pages, page = 0, collection["first"]
-    while page:
-        pages, page = pages + 1, page.get("next")
-    assert pages <= export.W3C_MAX_PAGES
+    many = {**one, "annotations": [{**one["annotations"][0], "id": str(uuid.uuid4())} for _ in range(1_000)]}
+    assert importing.run(store, many)["added"] == 1_000
+    items = json.loads(render(store, "w3c"))["first"]["items"]
+    assert len(items) == 1_000
+    page = None
+    for n in reversed(range(500)):  # 500 pages of 2, as the older export wrote at most
+        nested = {"next": page} if page else {}
+        page = {"id": f"tag:x,2024:c/page/{n + 1}", "type": "AnnotationPage", "partOf": "tag:x,2024:c",
+                "startIndex": 2 * n, "items": items[2 * n : 2 * n + 2], **nested}  # fmt: skip
+    older = {"@context": W3C_CONTEXT, "id": "tag:x,2024:c", "type": "AnnotationCollection", "total": 1_000,
+             "first": page}  # fmt: skip
     with Store(tmp_path / "other") as other:
-        assert importing.run(other, collection)["added"] == 1200
+        assert importing.run(other, older)["added"] == 1_000
+        mine, theirs = json.loads(render(other, "json")), json.loads(render(store, "json"))
+        assert mine["annotations"] == theirs["annotations"]
+    older["first"]["next"]["next"]["items"][1]["target"]["selector"][0]["exact"] = ""
+    with Store(tmp_path / "third") as third, pytest.raises(Invalid) as caught:
+        importing.run(third, older)
+    assert "items[5].quote.exact" in caught.value.fields  # counted across the pages
 
 
 def test_json_then_w3c_then_json(source, tmp_path):
