@@ -220,10 +220,9 @@ def _check(validator: Callable[[Any], Any]) -> Callable[[Any], bool]:
 
     def called(value: Any) -> bool:
         try:
-            result = validator(value)
+            validator(value)  # as marshmallow's And: only a ValidationError fails (a result is ignored)
         except ValidationError:
             return False
-        # marshmallow counts a plain function returning False as a failure (not a Validator's result)
-        return not (result is False and not isinstance(validator, validate.Validator))
+        return True
 
     return called
