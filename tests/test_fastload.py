@@ -108,6 +108,15 @@ def test_near_misses_get_the_same_answer():
         {"created": "2024-02-30T00:00:00Z"},
         {"article_sha256": "A" * 64},
         {"url": "HTTPS://LITE.CNN.COM/x"},
+        {"note": "n" * 10_000},
+        {"note": "n" * 10_001},
+        {"annotator": ""},
+        {"annotator": "a" * 201},
+        {"quote": {**good["quote"], "exact": ""}},
+        {"quote": {**good["quote"], "prefix": "p" * 33}},
+        {"tag": "person"},
+        {"position": {"start": -1, "end": len(good["quote"]["exact"]) - 1}},
+        {"schema_version": 2},
     ):
         same_answer(schema, {**good, **change})
 
@@ -149,3 +158,26 @@ def test_a_validator_of_its_own_is_called():
     assert CompiledLoad(Own()).compiled
     for name in ("abc", "axc"):
         same_answer(Own(), {"name": name})
+
+
+def test_marshmallow_validators_inline_answer_at_their_bounds():
+    class Bounds(Schema):
+        low = fields.Int(validate=validate.Range(min=1, max=5, min_inclusive=False, max_inclusive=False))
+        high = fields.Int(validate=validate.Range(min=1, max=5))
+        same = fields.Str(validate=validate.Equal("x"))
+        hex = fields.Str(validate=validate.Regexp(r"[0-9a-f]{2}$"))
+        three = fields.Str(validate=validate.Length(equal=3))
+        some = fields.Str(validate=[validate.Length(min=1, max=2), validate.OneOf(["a", "bb", "ccc"])])
+
+    schema = Bounds()
+    assert CompiledLoad(schema).compiled
+    for name, values in {
+        "low": [0, 1, 2, 4, 5, 6],
+        "high": [0, 1, 5, 6],
+        "same": ["x", "y"],
+        "hex": ["0f", "0g", "0f\n", "0f0"],
+        "three": ["ab", "abc", "abcd"],
+        "some": ["", "a", "bb", "ccc", "d"],
+    }.items():
+        for value in values:
+            same_answer(schema, {name: value})
