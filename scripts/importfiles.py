@@ -135,9 +135,9 @@ def write_file(path: Path, fmt: str, count: int, *, seed: int = 1, articles: int
     return path.stat().st_size
 
 
-def count_for_bytes(fmt: str, size: int) -> int:
-    """About how many annotations make a file of ``size`` bytes (the articles take ~5 MB of a JSON export)."""
-    fixed = ARTICLES * 5_400 if fmt == "json" else 0
+def count_for_bytes(fmt: str, size: int, articles: int = ARTICLES) -> int:
+    """About how many annotations make a file of ``size`` bytes (a JSON export's articles take ~5 KB each)."""
+    fixed = articles * 5_400 if fmt == "json" else 0
     return max(1, int((size - fixed) / annotation_bytes(fmt)))
 
 
