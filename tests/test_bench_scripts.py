@@ -59,3 +59,17 @@ def test_bench_viewer_runs_on_a_tiny_store():
         assert re.search(rf"^{label}.* +\d", done.stdout, re.MULTILINE), (label, done.stdout)
     assert "after an edit" in done.stdout and "the first search after an edit" in done.stdout
     assert "target 300 ms at 100,000: not judged" in done.stdout  # judged at 100,000 only
+
+
+def test_bench_import_prints_times_and_memory_against_the_reference():
+    small = ("--sizes", "0.3,0.6", "--n", "400", "--empty-mib", "0.05", "--articles", "20")
+    done = run_script("scripts/bench_import.py", *small)
+    assert done.returncode == 0, done.stderr
+    table = done.stdout
+    assert "reference: json.loads of the same file" in table
+    row = r".* \d+\.\d\ds +\d+\.\d× .* MiB +\d+\.\d× .*"
+    for label in ("JSON export, ", "400 annotations, JSON export", "400 annotations, W3C"):
+        assert re.search(rf"^{label}{row} added$", table, re.MULTILINE), (label, table)
+    refused = r"^0\.05 MiB of \{\} \(refused\) .*refused: The file cannot be imported"
+    assert re.search(refused, table, re.MULTILINE), table
+    assert "peak memory at most 3× the file imported" in table

@@ -67,7 +67,6 @@ def test_prepare_counts_and_reports_every_annotation_without_changing_the_bytes(
     data_dir, filled, fixed_clock, monkeypatch, fmt
 ):
     monkeypatch.setattr(export, "CHUNK", 3)
-    monkeypatch.setattr(export, "W3C_PAGE", 3)
     done: list[int] = []
     with Store(data_dir) as store:
         total, chunks, _ = export.prepare(store, AnnotationFilter(), fmt, progress=done.append)

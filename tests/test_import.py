@@ -8,12 +8,12 @@ import copy
 import functools
 import json
 import tempfile
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -106,26 +106,33 @@ def test_w3c_round_trip_gives_the_same_annotations(source, store):
     # the article version included (it travels as the target state's "cached" IRI).
     want = json.loads(exported(source, "json"))["annotations"]
     assert json.loads(render(store, "json"))["annotations"] == want
-    assert (
-        importing.parse(json.loads(render(store, "w3c"))).annotations
-        == importing.parse(json.loads(original)).annotations
+    assert list(importing.parse(json.loads(render(store, "w3c"))).annotations) == list(
+        importing.parse(json.loads(original)).annotations
     )
 
 
-def test_a_w3c_export_of_many_pages_can_be_read_back(source, store, tmp_path, monkeypatch):
-    """Pages nest one in the next; past W3C_MAX_PAGES they grow, so no JSON depth limit is hit."""
+def test_a_w3c_export_of_the_older_layout_is_read(source, store, tmp_path):
+    """Exports before one page chained pages by next, each embedded in the one before: still read."""
     one = json.loads(exported(source, "json"))
-    many = {**one, "annotations": [{**one["annotations"][0], "id": str(uuid.uuid4())} for _ in range(1200)]}
-    assert importing.run(store, many)["added"] == 1200
-    monkeypatch.setattr(export, "W3C_PAGE", 1)  # 1,200 pages of one, were there no cap: too deep for orjson
-    raw = render(store, "w3c")
-    collection = orjson.loads(raw)
-    pages, page = 0, collection["first"]
-    while page:
-        pages, page = pages + 1, page.get("next")
-    assert pages <= export.W3C_MAX_PAGES
+    many = {**one, "annotations": [{**one["annotations"][0], "id": str(uuid.uuid4())} for _ in range(1_000)]}
+    assert importing.run(store, many)["added"] == 1_000
+    items = json.loads(render(store, "w3c"))["first"]["items"]
+    assert len(items) == 1_000
+    page = None
+    for n in reversed(range(500)):  # 500 pages of 2, as the older export wrote at most
+        nested = {"next": page} if page else {}
+        page = {"id": f"tag:x,2024:c/page/{n + 1}", "type": "AnnotationPage", "partOf": "tag:x,2024:c",
+                "startIndex": 2 * n, "items": items[2 * n : 2 * n + 2], **nested}  # fmt: skip
+    older = {"@context": W3C_CONTEXT, "id": "tag:x,2024:c", "type": "AnnotationCollection", "total": 1_000,
+             "first": page}  # fmt: skip
     with Store(tmp_path / "other") as other:
-        assert importing.run(other, collection)["added"] == 1200
+        assert importing.run(other, older)["added"] == 1_000
+        mine, theirs = json.loads(render(other, "json")), json.loads(render(store, "json"))
+        assert mine["annotations"] == theirs["annotations"]
+    older["first"]["next"]["next"]["items"][1]["target"]["selector"][0]["exact"] = ""
+    with Store(tmp_path / "third") as third, pytest.raises(Invalid) as caught:
+        importing.run(third, older)
+    assert "items[5].quote.exact" in caught.value.fields  # counted across the pages
 
 
 def test_json_then_w3c_then_json(source, tmp_path):
@@ -492,7 +499,33 @@ def test_problems_listed_are_capped(store, good_export):
     doc["annotations"] = [{**doc["annotations"][0], "id": str(n)} for n in range(500)]
     with pytest.raises(Invalid) as caught:
         importing.run(store, doc)
-    assert len(caught.value.fields) == importing.MAX_LISTED and "500 problem(s)" in caught.value.message
+    assert len(caught.value.fields) == 500 and "500 problem(s)" in caught.value.message
+    # Past MAX_PROBLEMS the rest are counted, not listed.
+    doc["annotations"] = [{**doc["annotations"][0], "id": str(n)} for n in range(1_500)]
+    doc["annotations"][1_200] = {}  # eleven problems, counted as one annotation that fails
+    with pytest.raises(Invalid) as caught:
+        importing.run(store, doc)
+    assert len(caught.value.fields) == importing.MAX_PROBLEMS == 1_000
+    message = caught.value.message
+    assert "1,000 problem(s) listed, the first at annotations[0].id" in message, message
+    assert "past those, 500 more annotation(s) or article(s) that fail their checks" in message, message
+
+
+def test_refusing_a_file_of_empty_objects_is_quick(store, client):
+    """0.57 MiB of {} took 67 s to refuse (2.2 million messages); now the first 1,000 are listed."""
+    create(store, body("Lloyd Austin", tag="actor"))
+    before = folder_bytes(store.folder)
+    raw = b'{"schema_version": 1, "annotations": [' + b",".join([b"{}"] * 200_000) + b"]}"
+    assert len(raw) > 0.57 * 1024 * 1024
+    started = time.monotonic()
+    r = client.post("/api/import", data=raw, content_type="application/json")
+    took = time.monotonic() - started
+    assert_refused(r, store, before, 422, "annotations[0].id")
+    error = r.get_json()["error"]
+    assert sum(len(reasons) for reasons in error["fields"].values()) == importing.MAX_PROBLEMS
+    # 90 annotations listed in full (11 problems each), the 91st in part: 199,909 more.
+    assert "199,909 more annotation(s) or article(s) that fail their checks" in error["message"]
+    assert took < 10, f"refusing took {took:.1f} s"
 
 
 # -- the API's limits ---------------------------------------------------------------------

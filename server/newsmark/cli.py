@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 from tqdm import tqdm
 
 from . import __version__, contract, export, importing, serve
@@ -26,7 +25,7 @@ from .datafolder import (
     server_running,
     servers_elsewhere,
 )
-from .errors import Invalid, StoreUnavailable
+from .errors import Invalid, NotJson, StoreUnavailable
 from .remote import RemoteError, Server, read_body
 from .settings import Settings, setting_docs
 from .storage import Damage, DamagedDocument
@@ -334,38 +333,39 @@ def _write_new(target: Path, chunks: Iterable[bytes]) -> int:
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        raw = args.file.read_bytes()
+        source = open(args.file, "rb")  # noqa: SIM115 (closed below, after the import)
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise CliError(f"{args.file} is not JSON ({exc}); nothing was imported") from None
 
     def local(store: Store) -> dict[str, Any]:
         try:
-            return importing.run(store, data, dry_run=args.dry_run)
+            return importing.run_file(store, source, dry_run=args.dry_run)  # read as it goes, never whole
+        except NotJson as exc:
+            raise CliError(f"{args.file} is not JSON ({exc.reason}); nothing was imported") from None
         except Invalid as exc:
-            raise CliError(_invalid_message(args.file, exc.fields)) from None
+            raise CliError(_invalid_message(args.file, exc)) from None
 
-    report = _with_store_or_server(
-        settings,
-        write=True,
-        local=local,
-        remote=lambda server: json.loads(
-            server.post("/api/import", {"dry_run": "1" if args.dry_run else None}, raw)
-        ),
-    )
+    with source:
+        report = _with_store_or_server(
+            settings,
+            write=True,
+            local=local,
+            remote=lambda server: json.loads(
+                server.post("/api/import", {"dry_run": "1" if args.dry_run else None}, source.read())
+            ),
+        )
     for line in _report_lines(args.file, report):
         print(line)
     return 0
 
 
-def _invalid_message(file: Path, fields: dict[str, list[str]], shown: int = 20) -> str:
+def _invalid_message(file: Path, error: Invalid, shown: int = 20) -> str:
+    fields = error.fields
     lines = [f"{file} cannot be imported; nothing was imported. Problems:"]
     lines += [f"  {path}: {' '.join(reasons)}" for path, reasons in list(fields.items())[:shown]]
     if len(fields) > shown:
         lines.append(f"  … and more at {len(fields) - shown} other field(s)")
+    lines.append(error.message)  # how many in all
     return "\n".join(lines)
 
 

@@ -20,6 +20,16 @@ class Invalid(NewsmarkError):
     code = "validation_error"
 
 
+class NotJson(NewsmarkError):
+    """An uploaded file is not JSON (HTTP 400); ``reason`` says where and why."""
+
+    code = "bad_request"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The file is not valid JSON: {reason}. Nothing was imported.")
+        self.reason = reason
+
+
 class NotFound(NewsmarkError):
     """No such annotation or article (HTTP 404)."""
 

@@ -5,7 +5,7 @@
   text, so offsets can be checked against the text they were made on.
 - ``jsonl``: one annotation a line, with its article's title (``article_title``).
 - ``w3c``: the W3C Web Annotation Data Model in JSON-LD: an ``AnnotationCollection``
-  whose ``first`` page embeds its ``next`` page, and so on (one document), each
+  whose one ``AnnotationPage`` (``first``, embedded) holds every annotation, each
   annotation with a tagging body, a commenting body for a note, and a target with
   a TextQuoteSelector, a TextPositionSelector and the version's ``TimeState``
   (``cached``: the version's RFC 6920 name, ``ni:///sha-256;…``, which an import reads back).
@@ -179,23 +179,18 @@ def _csv(snap: Snapshot, progress: Progress = _no_progress, *, excel: bool = Fal
         progress(len(part))
 
 
-W3C_PAGE = 1000  # annotations per AnnotationPage
-#: Each page is embedded in the one before, one level deeper: JSON readers stop at some depth
-#: (orjson, which the import uses, at 1024), so beyond this many pages the pages grow instead.
-W3C_MAX_PAGES = 500
-
-
 def iter_w3c(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
-    """An AnnotationCollection; its pages are chained by ``next``, each embedded in the one before."""
+    """An AnnotationCollection whose one page holds every annotation."""
     return _w3c(snapshot(store, flt))
 
 
 def _w3c(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
+    # One page, embedded as ``first``: the document nests 7 levels deep whatever its size. Pages
+    # chained by ``next``, each embedded in the one before, nested a level per page, and JSON
+    # readers with a depth limit (Ruby, DuckDB, jq) refused large exports.
     annotations, article_docs = snap
     dates = {v["sha256"]: v["first_seen"] for a in article_docs for v in a["versions"]}
     collection = f"tag:newsmark,2024:export/{uuid.uuid4()}"
-    size = max(W3C_PAGE, -(-len(annotations) // W3C_MAX_PAGES))
-    pages = max(1, -(-len(annotations) // size))
     head = {
         "@context": w3c.CONTEXT,
         "id": collection,
@@ -203,15 +198,14 @@ def _w3c(snap: Snapshot, progress: Progress = _no_progress) -> Iterator[bytes]:
         "label": f"newsmark export {contract.utc_now()}",
         "total": len(annotations),
     }
-    yield orjson.dumps(head)[:-1] + b',"first":'
-    for n in range(pages):
-        items = [w3c.annotation(_parsed(d), dates) for d in annotations[n * size : (n + 1) * size]]
-        page = {"id": f"{collection}/page/{n + 1}", "type": "AnnotationPage", "partOf": collection,
-                "startIndex": n * size, "items": items}  # fmt: skip
-        opened = orjson.dumps(page)[:-1]
-        yield opened + (b',"next":' if n + 1 < pages else b"}")
-        progress(len(items))
-    yield b"}" * (pages - 1) + b"}"
+    page = {"id": f"{collection}/page/1", "type": "AnnotationPage", "partOf": collection, "startIndex": 0}
+    yield orjson.dumps(head)[:-1] + b',"first":' + orjson.dumps(page)[:-1] + b',"items":['
+    for start in range(0, len(annotations), CHUNK):
+        part = annotations[start : start + CHUNK]
+        chunk = orjson.dumps([w3c.annotation(_parsed(d), dates) for d in part])[1:-1]
+        yield (b"," + chunk) if start else chunk
+        progress(len(part))
+    yield b"]}}"
 
 
 class Prepared(NamedTuple):

@@ -2,8 +2,9 @@
 
 This is how several coders' work comes together on one machine. Three steps:
 
-1. :func:`parse` checks the file on its own (every annotation and article, and
-   each version's text against its SHA-256) without looking at the store.
+1. :func:`parse_file` reads the file a piece at a time and checks it on its own
+   (every annotation and article, and each version's text against its SHA-256)
+   without looking at the store.
 2. :func:`plan` checks it against the store (quotes against version texts kept
    there) and decides, annotation by annotation, what merging does.
 3. :func:`apply` writes the plan in one store transaction: all of it, durably,
@@ -11,7 +12,15 @@ This is how several coders' work comes together on one machine. Three steps:
 
 :func:`run` does the last two under one lock, so nothing changes in between.
 Any problem found before writing raises :class:`~newsmark.errors.Invalid`
-naming every field at fault (``annotations[12].quote.exact``); nothing is written.
+naming the fields at fault (``annotations[12].quote.exact``); nothing is written.
+The first :data:`MAX_PROBLEMS` problems are listed; past them each annotation is
+only checked for whether it passes, and the ones that do not are counted, so a
+file of 200,000 broken annotations is refused in about the time it takes to read.
+
+Memory: the file is never held whole. Each annotation is checked as it is read
+and kept in its stored form as JSON bytes, which the store takes as they are
+(as it keeps documents loaded from its data file), so an import takes about
+twice the file's size at its peak (see ``scripts/bench_import.py``).
 
 Merging, by annotation id (see the README):
 
@@ -29,17 +38,23 @@ holds it is imported.
 
 from __future__ import annotations
 
+import io
+import json
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
+import orjson
 from marshmallow import Schema, ValidationError
 
-from . import contract, w3c
+from . import contract, jsonstream, w3c
 from .articles import TEXT_FORM
-from .errors import Invalid
+from .errors import Invalid, NotJson
+from .fastload import CompiledLoad
 from .schemas import (
+    ArticleUrl,
     ImportedAnnotationSchema,
     ImportedArticleSchema,
     ImportedExportSchema,
@@ -52,25 +67,61 @@ from .text import is_article_text, quote_mismatches, text_sha256
 
 #: Fields fixed when an annotation is made: the same id with others is another annotation.
 IMMUTABLE = ("url", "quote", "position", "annotator", "created", "article_sha256", "schema_version")
-#: Problems and conflicts listed in full; beyond, only counted (a broken 100k file stays readable).
+#: Conflicts listed in a report; beyond, only counted.
 MAX_LISTED = 100
+#: Problems listed when a file is refused; beyond, only counted (a broken 100k file stays readable).
+MAX_PROBLEMS = 1000
 
-_annotation_schema = ImportedAnnotationSchema()
-_article_schema = ImportedArticleSchema()
-_version_schema = ImportedVersionSchema()
+
+class _Loader:
+    """A schema, and its compiled load for the many documents that pass (see :mod:`newsmark.fastload`)."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.fast = CompiledLoad(schema, memo=(ArticleUrl,))
+
+
+_annotations = _Loader(ImportedAnnotationSchema())
+_articles = _Loader(ImportedArticleSchema())
+_versions = _Loader(ImportedVersionSchema())
 _export_schema = ImportedExportSchema()
+
+
+class Annotations:
+    """The annotations of a file that passed their own checks: their stored form as JSON bytes.
+
+    Bytes take about half the memory of the same document as Python objects, and the
+    store keeps them as they are. Each keeps its number in the file, for messages.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name  # "annotations" (a JSON export) or "items" (W3C)
+        self.numbers = array("q")
+        self.docs: list[bytes] = []
+
+    def append(self, number: int, doc: Doc) -> None:
+        self.numbers.append(number)
+        # Copied out: orjson's bytes keep the capacity of its write buffer (16 KiB for 1 KiB of JSON).
+        self.docs.append(memoryview(orjson.dumps(doc)).tobytes())
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        """(path in the file, stored form as JSON bytes), in file order."""
+        for number, doc in zip(self.numbers, self.docs, strict=True):
+            yield f"{self.name}[{number}]", doc
 
 
 @dataclass
 class ImportFile:
     """A file's contents, checked on their own.
 
-    ``annotations`` are in the stored form, each with the path that names it in
-    errors (``annotations[3]`` or ``items[3]``); ``articles`` as in the JSON export.
+    ``annotations`` are in the stored form; ``articles`` as in the JSON export.
     """
 
     format: str
-    annotations: list[tuple[str, Doc]]
+    annotations: Annotations
     articles: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -88,7 +139,7 @@ class Plan:
     """What applying an import writes, decided before any write."""
 
     format: str
-    add: list[Doc] = field(default_factory=list)
+    add: list[bytes] = field(default_factory=list)  # stored forms, as JSON bytes
     replace: list[Doc] = field(default_factory=list)
     unchanged: int = 0
     kept_newer: int = 0
@@ -116,32 +167,52 @@ class Plan:
 
 
 class _Problems:
-    """Every problem found in a file, by field path; the first :data:`MAX_LISTED` paths kept."""
+    """The problems found in a file, by field path: the first :data:`MAX_PROBLEMS` listed, the rest counted.
+
+    Once the list is full, what is read later is only checked for whether it passes
+    (:attr:`full`): each annotation or article that does not counts as one more
+    (:meth:`add_unexamined`), without the cost of finding every reason.
+    """
 
     def __init__(self) -> None:
         self.fields: dict[str, list[str]] = {}
         self.count = 0
+        self.listed = 0
+        self.unexamined = 0
+
+    @property
+    def full(self) -> bool:
+        return self.listed >= MAX_PROBLEMS
 
     def add(self, path: str, reason: str) -> None:
         self.count += 1
-        if path in self.fields or len(self.fields) < MAX_LISTED:
+        if self.listed < MAX_PROBLEMS:
             self.fields.setdefault(path, []).append(reason)
+            self.listed += 1
 
     def add_validation(self, prefix: str, error: ValidationError) -> None:
         for path, reasons in flatten_errors(error.messages).items():
             for reason in reasons:
                 self.add(_join(prefix, path), reason)
 
+    def add_unexamined(self) -> None:
+        self.unexamined += 1
+
     def raise_if_any(self) -> None:
-        if not self.count:
+        if not self.count and not self.unexamined:
             return
-        listed = "" if self.count <= len(self.fields) else f" (the first {len(self.fields)} fields listed)"
         path, reasons = next(iter(self.fields.items()))
-        raise Invalid(
-            f"The file cannot be imported: {self.count} problem(s){listed}, the first at "
-            f"{path}: {reasons[0].rstrip('.')}. Nothing was imported.",
-            self.fields,
-        )
+        first = f"the first at {path}: {reasons[0].rstrip('.')}"
+        if self.count == self.listed and not self.unexamined:
+            summary = f"{self.count} problem(s), {first}"
+        else:
+            more = []
+            if self.count > self.listed:
+                more.append(f"{self.count - self.listed:,} more problem(s)")
+            if self.unexamined:
+                more.append(f"{self.unexamined:,} more annotation(s) or article(s) that fail their checks")
+            summary = f"{self.listed:,} problem(s) listed, {first}; past those, {' and '.join(more)}"
+        raise Invalid(f"The file cannot be imported: {summary}. Nothing was imported.", self.fields)
 
 
 def _join(prefix: str, path: str) -> str:
@@ -162,60 +233,187 @@ def _load(schema: Schema, data: Any, path: str, problems: _Problems) -> dict[str
         return None
 
 
+def _check(loader: _Loader, data: Any, path: str, problems: _Problems) -> dict[str, Any] | None:
+    """The loaded document; None (the problems noted) if it does not pass."""
+    loaded = loader.fast.load(data)
+    if loaded is not None:
+        return loaded
+    if problems.full:
+        problems.add_unexamined()
+        return None
+    return _load(loader.schema, data, path, problems)  # for the messages
+
+
+class _Flag:
+    """A report that only remembers that something was reported."""
+
+    def __init__(self) -> None:
+        self.raised = False
+
+    def __call__(self, path: str, reason: str) -> None:
+        self.raised = True
+
+
 # -- step 1: the file on its own ---------------------------------------------------
 
 
-def parse(data: Any) -> ImportFile:
-    """Recognise the format and check every annotation and article of a parsed JSON file.
+#: Where the objects holding a file's lists are: the top, and a W3C collection's pages (embedded in
+#: ``first`` and each in the one before by ``next``, as older exports have them).
+def _skeleton(path: jsonstream.Path) -> bool:
+    return not path or (path[0] in ("first", "next") and all(key == "next" for key in path[1:]))
 
-    :raise Invalid: naming every field at fault; for a file that is neither format, ``_schema``.
-    """
-    if isinstance(data, dict) and ("schema_version" in data or "annotations" in data):
-        return _parse_export(data)
-    if isinstance(data, list) or (isinstance(data, dict) and w3c.types(data) & w3c.TYPES):
-        return _parse_w3c(data)
-    raise Invalid(
-        "The file is neither a newsmark JSON export nor W3C Web Annotations. Nothing was imported.",
-        {
-            "_schema": [
-                "Expected a JSON export (an object with schema_version and annotations) or W3C Web "
-                "Annotations (an AnnotationCollection, an AnnotationPage, an Annotation or a list of them)."
-            ]
-        },
+
+def _spread(path: jsonstream.Path) -> bool:
+    """The lists read an element at a time: a JSON export's, W3C items, a list of annotations."""
+    return (
+        not path
+        or path in (("annotations",), ("articles",))
+        or (path[-1] == "items" and _skeleton(path[:-1]))
     )
 
 
-def _parse_export(data: dict[str, Any]) -> ImportFile:
-    problems = _Problems()
-    top = _load(_export_schema, data, "", problems)
-    problems.raise_if_any()
-    assert top is not None
-    parsed = ImportFile("json", [], [])
-    seen_urls: dict[str, int] = {}
-    for n, raw in enumerate(top["articles"]):
-        article = _parse_article(raw, f"articles[{n}]", problems)
+class _Reading:
+    """Checks each annotation and article as the file is read, for either format (known at the end)."""
+
+    def __init__(self) -> None:
+        self.export = _Problems()  # of a JSON export's annotations and articles
+        self.annotations = Annotations("annotations")
+        self.articles: list[dict[str, Any]] = []
+        self.annotation_count = 0
+        self.article_count = 0
+        self.seen_ids: dict[str, int] = {}
+        self.seen_urls: dict[str, int] = {}
+        self.w3c = _Problems()  # of W3C items
+        self.items = Annotations("items")
+        self.item_count = 0
+        self.seen_items: dict[str, int] = {}
+
+    def element(self, path: jsonstream.Path, value: Any) -> None:
+        if path == ("annotations",):
+            self._annotation(value)
+        elif path == ("articles",):
+            self._article(value)
+        else:
+            self._item(value)
+
+    def _annotation(self, raw: Any) -> None:
+        number = self.annotation_count
+        self.annotation_count += 1
+        loaded = _check(_annotations, raw, f"annotations[{number}]", self.export)
+        if loaded is not None:
+            _keep(self.annotations, number, loaded, self.seen_ids, self.export)
+
+    def _article(self, raw: Any) -> None:
+        number = self.article_count
+        self.article_count += 1
+        path = f"articles[{number}]"
+        article = _parse_article(raw, path, self.export)
         if article is None:
-            continue
-        if article["url"] in seen_urls:
-            problems.add(
-                f"articles[{n}].url",
-                f"appears twice in the file (also articles[{seen_urls[article['url']]}]).",
+            return
+        if article["url"] in self.seen_urls:
+            self.export.add(
+                f"{path}.url", f"appears twice in the file (also articles[{self.seen_urls[article['url']]}])."
             )
-            continue
-        seen_urls[article["url"]] = n
-        parsed.articles.append(article)
-    parsed.annotations = _parse_annotations(
-        ((f"annotations[{n}]", raw) for n, raw in enumerate(top["annotations"])), problems
-    )
-    problems.raise_if_any()
-    return parsed
+            return
+        self.seen_urls[article["url"]] = number
+        self.articles.append(article)
+
+    def _item(self, raw: Any) -> None:
+        number = self.item_count
+        self.item_count += 1
+        loaded = _w3c_item(raw, number, self.w3c)
+        if loaded is not None:
+            _keep(self.items, number, loaded, self.seen_items, self.w3c)
+
+    def finish(self, top: Any) -> ImportFile:
+        if isinstance(top, dict) and ("schema_version" in top or "annotations" in top):
+            return self._export(top)
+        if isinstance(top, list) or (isinstance(top, dict) and w3c.types(top) & w3c.TYPES):
+            return self._w3c(top)
+        raise Invalid(
+            "The file is neither a newsmark JSON export nor W3C Web Annotations. Nothing was imported.",
+            {
+                "_schema": [
+                    "Expected a JSON export (an object with schema_version and annotations) or W3C Web "
+                    "Annotations (an AnnotationCollection, an AnnotationPage, an Annotation or a list "
+                    "of them)."
+                ]
+            },
+        )
+
+    def _export(self, top: dict[str, Any]) -> ImportFile:
+        # The lists were read apart: ``top`` holds them empty, for the schema to see they were lists.
+        problems = _Problems()
+        _load(_export_schema, top, "", problems)
+        problems.raise_if_any()
+        self.export.raise_if_any()
+        return ImportFile("json", self.annotations, self.articles)
+
+    def _w3c(self, top: Any) -> ImportFile:
+        if isinstance(top, dict) and "Annotation" in w3c.types(top):
+            # The file is one annotation; lists read apart inside it are not the file's annotations.
+            one, problems = Annotations("items"), _Problems()
+            loaded = _w3c_item(top, 0, problems)
+            if loaded is not None:
+                one.append(0, _stored_form(loaded))
+            problems.raise_if_any()
+            return ImportFile("w3c", one)
+        frame = _Problems()
+        w3c.check_pages(top, self.item_count, frame.add)
+        frame.raise_if_any()
+        self.w3c.raise_if_any()
+        return ImportFile("w3c", self.items)
+
+
+def _keep(kept: Annotations, number: int, loaded: Doc, seen: dict[str, int], problems: _Problems) -> None:
+    if loaded["id"] in seen:
+        problems.add(
+            f"{kept.name}[{number}].id",
+            f"appears twice in the file (also {kept.name}[{seen[loaded['id']]}]).",
+        )
+        return
+    seen[loaded["id"]] = number
+    kept.append(number, _stored_form(loaded))
+
+
+def _w3c_item(raw: Any, number: int, problems: _Problems) -> Doc | None:
+    """A W3C annotation mapped to the stored form and checked; None (the problems noted) if it fails."""
+    path = f"items[{number}]"
+    if problems.full:
+        flag = _Flag()
+        mapped = w3c.stored_form(raw, path, flag)
+        loaded = _annotations.fast.load(mapped) if mapped is not None else None
+        if loaded is None:
+            problems.add_unexamined()
+        return loaded
+    mapped = w3c.stored_form(raw, path, problems.add)
+    return None if mapped is None else _check(_annotations, mapped, path, problems)
+
+
+def parse_file(source: IO[bytes]) -> ImportFile:
+    """Recognise the format and check every annotation and article of a JSON file, read from ``source``.
+
+    :raise NotJson: if the bytes are not JSON.
+    :raise Invalid: naming the fields at fault; for a file that is neither format, ``_schema``.
+    """
+    reading = _Reading()
+    try:
+        top = jsonstream.read(source, skeleton=_skeleton, spread=_spread, element=reading.element)
+    except jsonstream.NotJson as exc:
+        raise NotJson(str(exc)) from None
+    return reading.finish(top)
+
+
+def parse(data: Any) -> ImportFile:
+    """:func:`parse_file` for a file already parsed (as ``json.loads`` gives it)."""
+    return parse_file(io.BytesIO(json.dumps(data).encode()))
 
 
 def _parse_article(raw: Any, path: str, problems: _Problems) -> dict[str, Any] | None:
-    article = _load(_article_schema, raw, path, problems)
+    article = _check(_articles, raw, path, problems)
     if article is None:
         return None
-    before = problems.count
+    before = problems.count + problems.unexamined
     url_id = contract.article_id(article["url"])
     # An earlier version's export may hold a URL as stored then (before percent-encoding) with its id.
     as_written = raw.get("url") if isinstance(raw, dict) else None
@@ -225,7 +423,7 @@ def _parse_article(raw: Any, path: str, problems: _Problems) -> dict[str, Any] |
     versions, shas = [], set()
     for m, raw_version in enumerate(article["versions"]):
         vpath = f"{path}.versions[{m}]"
-        version = _load(_version_schema, raw_version, vpath, problems)
+        version = _check(_versions, raw_version, vpath, problems)
         if version is None:
             continue
         if not is_article_text(version["text"]):
@@ -238,25 +436,10 @@ def _parse_article(raw: Any, path: str, problems: _Problems) -> dict[str, Any] |
         versions.append(version)
     if article["sha256"] not in shas:
         problems.add(f"{path}.sha256", "names none of the article's versions (it must name the latest).")
-    if problems.count > before:
+    if problems.count + problems.unexamined > before:
         return None
     article["versions"] = versions
     return article
-
-
-def _parse_annotations(items: Iterator[tuple[str, Any]], problems: _Problems) -> list[tuple[str, Doc]]:
-    found: list[tuple[str, Doc]] = []
-    seen: dict[str, str] = {}
-    for path, raw in items:
-        loaded = _load(_annotation_schema, raw, path, problems)
-        if loaded is None:
-            continue
-        if loaded["id"] in seen:
-            problems.add(f"{path}.id", f"appears twice in the file (also {seen[loaded['id']]}).")
-            continue
-        seen[loaded["id"]] = path
-        found.append((path, _stored_form(loaded)))
-    return found
 
 
 def _stored_form(data: dict[str, Any]) -> Doc:
@@ -280,60 +463,42 @@ def _stored_form(data: dict[str, Any]) -> Doc:
     }
 
 
-# -- W3C Web Annotation ------------------------------------------------------------
-
-
-def _parse_w3c(data: Any) -> ImportFile:
-    problems = _Problems()
-    items = w3c.items_of(data, problems.add)
-    problems.raise_if_any()
-    mapped = ((path, w3c.stored_form(item, path, problems.add)) for path, item in items)
-    annotations = _parse_annotations(((p, a) for p, a in mapped if a is not None), problems)
-    problems.raise_if_any()
-    return ImportFile("w3c", annotations)
-
-
 # -- step 2: against the store -------------------------------------------------------
 
 
 def plan(store: Store, parsed: ImportFile) -> Plan:
     """Check the quotes against the version texts (the file's, or the store's) and decide the merge.
 
-    Call under ``store.transaction()`` (as :func:`run` does), so the store does not change before
-    :func:`apply`.
+    Call under ``store.transaction()`` (as :func:`run_file` does), so the store does not change
+    before :func:`apply`.
 
     :raise Invalid: if a quote does not fit its version's text; nothing is decided then.
     """
-    _check_quotes(store, parsed)
     result = Plan(parsed.format)
-    for article in parsed.articles:
-        _plan_article(store, article, result)
-    for _, doc in parsed.annotations:
-        _plan_annotation(store, doc, result)
-    return result
-
-
-def _check_quotes(store: Store, parsed: ImportFile) -> None:
     problems = _Problems()
     texts = {(a["url"], v["sha256"]): v["text"] for a in parsed.articles for v in a["versions"]}
     stored: dict[str, dict[str, str]] = {}
-    for path, doc in parsed.annotations:
+    for path, raw in parsed.annotations:
+        doc = orjson.loads(raw)  # one at a time: the file's annotations stay bytes
         sha = doc["article_sha256"]
-        if sha is None:
-            continue  # made before its article's text was known: nothing to check against
-        text = texts.get((doc["url"], sha))
-        if text is None:
+        # None: made before its article's text was known, nothing to check against.
+        text = None if sha is None else texts.get((doc["url"], sha))
+        if sha is not None and text is None:
             if doc["url"] not in stored:
                 stored[doc["url"]] = _stored_texts(store, doc["url"])
-            text = stored[doc["url"]].get(sha)
-        if text is None:
-            continue  # a W3C file carries no texts; the version may come with a later import
-        quote, pos = doc["quote"], doc["position"]
-        for name, reason in quote_mismatches(
-            text, quote["exact"], quote["prefix"], quote["suffix"], pos["start"], pos["end"]
-        ).items():
-            problems.add(f"{path}.{name}", reason)
+            text = stored[doc["url"]].get(sha)  # None: a W3C file carries no texts; one may come later
+        if text is not None:
+            quote, pos = doc["quote"], doc["position"]
+            for name, reason in quote_mismatches(
+                text, quote["exact"], quote["prefix"], quote["suffix"], pos["start"], pos["end"]
+            ).items():
+                problems.add(f"{path}.{name}", reason)
+        if not problems.count:
+            _plan_annotation(store, doc, raw, result)
     problems.raise_if_any()
+    for article in parsed.articles:
+        _plan_article(store, article, result)
+    return result
 
 
 def _stored_texts(store: Store, url: str) -> dict[str, str]:
@@ -343,10 +508,10 @@ def _stored_texts(store: Store, url: str) -> dict[str, str]:
     return {v["sha256"]: v["text"] for v in store.versions_of(article["id"])}
 
 
-def _plan_annotation(store: Store, doc: Doc, result: Plan) -> None:
+def _plan_annotation(store: Store, doc: Doc, raw: bytes, result: Plan) -> None:
     existing = store.get_annotation(doc["id"])
     if existing is None:
-        result.add.append(doc)
+        result.add.append(raw)
         return
     if existing["note"] and "\r" in existing["note"]:
         # Stored before notes got LF line breaks on the way in: compare it as it would be stored now.
@@ -449,20 +614,26 @@ def apply(store: Store, planned: Plan) -> None:
             if change.article is not None:
                 store.put_article(change.article)
         if planned.add:
-            store.insert_annotations(planned.add)
+            store.insert_encoded_annotations(planned.add)
         for doc in planned.replace:
             store.replace_annotation(doc)
 
 
-def run(store: Store, data: Any, *, dry_run: bool = False) -> dict[str, Any]:
-    """Import a parsed JSON file: check it all, then merge it all (unless ``dry_run``).
+def run_file(store: Store, source: IO[bytes], *, dry_run: bool = False) -> dict[str, Any]:
+    """Import a JSON file read from ``source``: check it all, then merge it all (unless ``dry_run``).
 
     :returns: the report (:meth:`Plan.report`).
-    :raise Invalid: if anything in the file is wrong; nothing was written.
+    :raise NotJson: if the bytes are not JSON. :raise Invalid: if anything in the file is
+        wrong. Either way nothing was written.
     """
-    parsed = parse(data)  # outside the lock: checking a big file takes a while
+    parsed = parse_file(source)  # outside the lock: reading and checking a big file takes a while
     with store.transaction():
         planned = plan(store, parsed)
         if not dry_run:
             apply(store, planned)
     return planned.report(dry_run=dry_run)
+
+
+def run(store: Store, data: Any, *, dry_run: bool = False) -> dict[str, Any]:
+    """:func:`run_file` for a file already parsed (as ``json.loads`` gives it)."""
+    return run_file(store, io.BytesIO(json.dumps(data).encode()), dry_run=dry_run)

@@ -18,15 +18,24 @@ from . import contract
 
 
 class StrictInt(fields.Integer):
-    """An integer that must arrive as a JSON integer (not a string, float or boolean)."""
+    """An integer that must arrive as a JSON integer (not a string, float or boolean) of at most 64 bits.
+
+    Past 64 bits JSON readers differ (orjson and JavaScript make it a float) and
+    orjson cannot write it back: such a number is no integer to newsmark.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool):
+        if type(value) is int and -(2**63) <= value < 2**64:
+            return value  # the common case, quickly (an import checks hundreds of thousands)
+        if isinstance(value, bool) or (isinstance(value, int) and not -(2**63) <= value < 2**64):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class UuidString(fields.String):
@@ -37,6 +46,8 @@ class UuidString(fields.String):
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+            return value  # already in the form it is stored in: the common case, quickly
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             parsed = uuid.UUID(text)

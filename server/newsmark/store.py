@@ -377,6 +377,14 @@ class Store:
         with self.transaction():
             self.annotations.insert_multiple(docs)
 
+    def insert_encoded_annotations(self, docs: list[bytes]) -> None:
+        """Insert many given as their JSON bytes (an import's, checked), kept as bytes until read.
+
+        Each must start with ``id`` and ``url`` (see :data:`TABLES`), as the stored form does.
+        """
+        with self.transaction():
+            self.annotations.insert_encoded(docs)
+
     def replace_annotation(self, doc: Doc) -> None:
         with self.transaction():
             [(doc_id, _)] = self.annotations.lookup("id", doc["id"])

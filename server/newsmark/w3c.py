@@ -1,8 +1,8 @@
 """The W3C Web Annotation Data Model, both ways: an annotation written out, and read back.
 
 Writing (:func:`annotation`) is what the ``w3c`` export holds; reading
-(:func:`items_of`, :func:`stored_form`) is what an import of such a file makes of
-it. The article version an annotation's offsets refer to is named in the
+(:func:`check_pages`, :func:`stored_form`) is what an import of such a file makes
+of it. The article version an annotation's offsets refer to is named in the
 target's state by its text's SHA-256, as an RFC 6920 IRI (:func:`version_iri`).
 """
 
@@ -120,39 +120,43 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def items_of(data: Any, report: Report) -> list[tuple[str, Any]]:
-    """The annotations of a collection (pages chained by embedded ``next``), a page, or a list."""
+def check_pages(data: Any, count: int, report: Report) -> None:
+    """Check the frame of a collection, a page or a list whose ``count`` annotations were read apart.
+
+    The annotations are a collection's own ``items``, then those of its pages: the
+    ``first`` page embedded in it, each next page embedded in the one before (by
+    ``next``); a page's ``items`` and its next pages; or the elements of a list.
+    The reader left each ``items`` list empty here (see :mod:`newsmark.jsonstream`).
+    """
     if isinstance(data, list):
-        return [(f"items[{n}]", item) for n, item in enumerate(data)]
+        return
     kinds = types(data)
-    if "Annotation" in kinds:
-        return [("items[0]", data)]
-    items: list[Any] = []
     if "AnnotationCollection" in kinds:
-        items += _page_items(data, "collection", report) if "items" in data else []
+        if "items" in data:
+            _page_items(data, "collection", report)
+        if isinstance(data.get("next"), dict):
+            report("next", "belongs to a page, not to the collection: embed the first page as first.")
         page, path = data.get("first"), "first"
     else:
+        if isinstance(data.get("first"), dict):
+            report("first", "belongs to a collection, not to a page.")
         page, path = data, "page"
     pages = 0
-    while page is not None:  # a loop, not recursion: an export of 100k annotations has 100 pages
+    while page is not None:  # a loop, not recursion: older exports chain a page per 1,000 annotations
         if not isinstance(page, dict) or "AnnotationPage" not in types(page):
             report(path, "must be an AnnotationPage embedded in the file (linked pages are not fetched).")
             break
         pages += 1
-        items += _page_items(page, path, report)
+        _page_items(page, path, report)
         page, path = page.get("next"), f"pages[{pages}]"
     total = data.get("total")
-    if "AnnotationCollection" in kinds and isinstance(total, int) and total != len(items):
-        report("total", f"is {total} but the pages hold {len(items)} annotations: is the file cut short?")
-    return [(f"items[{n}]", item) for n, item in enumerate(items)]
+    if "AnnotationCollection" in kinds and isinstance(total, int) and total != count:
+        report("total", f"is {total} but the pages hold {count} annotations: is the file cut short?")
 
 
-def _page_items(page: dict[str, Any], path: str, report: Report) -> list[Any]:
-    items = page.get("items")
-    if not isinstance(items, list):
+def _page_items(page: dict[str, Any], path: str, report: Report) -> None:
+    if not isinstance(page.get("items"), list):
         report(f"{path}.items", "must be a list of annotations.")
-        return []
-    return items
 
 
 def stored_form(item: Any, path: str, report: Report) -> dict[str, Any] | None:

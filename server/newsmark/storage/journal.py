@@ -9,7 +9,7 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,10 @@ from .datafile import (
     NEW_FILE,
     AtomicJSONStorage,
     Data,
+    LazyDocs,
     _fsync_dir,
     _write_all,
+    dumps_docs,
     named,
     write_private,
 )
@@ -30,10 +32,22 @@ from .datafile import (
 log = logging.getLogger(__name__)
 
 #: One journalled change: (table, doc_id, document) sets a document, document None removes it,
-#: and (table, None, None) empties the table.
-Op = tuple[str, str | None, dict[str, Any] | None]
+#: and (table, None, None) empties the table. A document may be its JSON bytes (see LazyDocs).
+Op = tuple[str, str | None, dict[str, Any] | bytes | None]
 
 _fsync = getattr(os, "fdatasync", os.fsync)
+
+#: Operations serialised at a time in a large commit.
+OPS_PER_PIECE = 1000
+
+
+def _pieces(ops: list[Op]) -> Iterator[bytes]:
+    """The JSON array of ``ops`` in pieces of :data:`OPS_PER_PIECE` operations."""
+    yield b"["
+    for start in range(0, len(ops), OPS_PER_PIECE):
+        piece = dumps_docs(ops[start : start + OPS_PER_PIECE])[1:-1]
+        yield piece if not start else b"," + piece
+    yield b"]"
 
 
 class JournalError(RuntimeError):
@@ -257,8 +271,12 @@ class JournalMiddleware(Middleware):
 
     # -- commits ---------------------------------------------------------------
 
-    def table_data(self, name: str) -> dict[str, dict[str, Any]]:
-        return self.memory.setdefault(name, {})
+    def table_data(self, name: str, *, lazy: bool = False) -> dict[str, dict[str, Any]]:
+        """The live documents of table ``name``; ``lazy``: as :class:`LazyDocs`, which may hold bytes."""
+        docs = self.memory.setdefault(name, LazyDocs() if lazy else {})
+        if lazy and not isinstance(docs, LazyDocs):
+            docs = self.memory[name] = LazyDocs(docs)
+        return docs
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -307,11 +325,21 @@ class JournalMiddleware(Middleware):
         if self._journal_fd is None:
             why = "the data folder is open read-only" if self.read_only else "the database is closed"
             raise JournalError(why)
-        payload = orjson.dumps(ops)
-        line = b"%08x %s\n" % (zlib.crc32(payload), payload)
+        # A large commit (an import) is as large as its file: it is serialised a piece at a
+        # time, twice (the checksum leads the line), rather than held whole.
+        pieces: Iterable[bytes] = [dumps_docs(ops)] if len(ops) <= OPS_PER_PIECE else _pieces(ops)
+        crc = size = 0
+        for piece in pieces:
+            crc = zlib.crc32(piece, crc)
+            size += len(piece)
+        head = b"%08x " % crc
         try:
             end = os.lseek(self._journal_fd, 0, os.SEEK_END)
-            _write_all(self._journal_fd, line)
+            # A crash between the writes leaves a torn last line, which replay drops.
+            _write_all(self._journal_fd, head)
+            for piece in pieces if isinstance(pieces, list) else _pieces(ops):
+                _write_all(self._journal_fd, piece)
+            _write_all(self._journal_fd, b"\n")
             _fsync(self._journal_fd)
         except OSError as exc:
             # Part of the line may be on disk (it would fail its checksum on
@@ -319,7 +347,7 @@ class JournalMiddleware(Middleware):
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.ftruncate(self._journal_fd, end)
             raise JournalError(f"could not write the journal: {exc}") from exc
-        self._journal_bytes += len(line)
+        self._journal_bytes += len(head) + size + 1
 
     def _maybe_compact(self) -> None:
         """Compact when the journal has outgrown the data; never fails the commit before it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
@@ -123,6 +124,40 @@ class JournaledTable(Table):
         storage.commit(ops, undo)
         self.clear_cache()
 
+    def insert_encoded(self, docs: list[bytes]) -> None:
+        """Insert documents given as their JSON bytes, kept as bytes (as loaded ones are) until read.
+
+        For an import's many documents: about half the memory of dicts, and no copy.
+        Each must be one JSON object, as ``orjson.dumps`` writes it (it is not parsed
+        here); an indexed field is read off its start when it leads, else parsed.
+        """
+        storage: JournalMiddleware = self._storage  # type: ignore[assignment]
+        self._sync_indexes()
+        table = storage.table_data(self.name, lazy=True)
+        names = (*self._unique, *self._indexes)
+        leading = _leading_fields(names)
+        ops: list[Op] = []
+        for doc in docs:
+            key = str(self._get_next_id())
+            match = leading.match(doc) if names else None
+            fields = (
+                dict(zip(names, (v.decode() for v in match.groups()), strict=True))
+                if match is not None
+                else orjson.loads(doc)
+            )
+            dict.__setitem__(table, key, doc)
+            self._index_add(key, fields)
+            ops.append((self.name, key, doc))
+
+        def undo() -> None:
+            for _, key, doc in ops:
+                dict.pop(table, key, None)
+                self._index_remove(key, orjson.loads(doc))  # type: ignore[arg-type]
+            self._next_id = None
+
+        storage.commit(ops, undo)
+        self.clear_cache()
+
     # -- indexes ---------------------------------------------------------------
 
     def add_index(self, field: str, *, unique: bool = False) -> None:
@@ -233,3 +268,9 @@ class JournaledTable(Table):
         for name, index in self._indexes.items():
             # Keys stay in insertion order, which is doc_id order for new documents.
             index.setdefault(doc.get(name), {})[key] = None
+
+
+def _leading_fields(names: tuple[str, ...]) -> re.Pattern[bytes]:
+    """A document's values of ``names`` when it starts with them, as plain strings (no escapes)."""
+    fields = b",".join(orjson.dumps(name) + rb':"([^"\\]*)"' for name in names)
+    return re.compile(rb"\{" + fields + rb"[,}]")

@@ -21,7 +21,7 @@ from ..schemas import (
     VersionQuerySchema,
 )
 from . import service
-from .jsonio import json_body, json_value, query
+from .jsonio import json_body, json_stream, query
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -154,4 +154,5 @@ def import_file() -> Response:
     # Only this route takes big bodies: a study's export. The token was checked before
     # any of the body is read (security.py), so no one else can make the server read it.
     request.max_content_length = svc.settings.max_import_mb * 1024 * 1024
-    return jsonify(importing.run(svc.store, json_value(), dry_run=args["dry_run"]))
+    # Read as it arrives, never whole: see importing.parse_file.
+    return jsonify(importing.run_file(svc.store, json_stream(), dry_run=args["dry_run"]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from flask import Response, request
@@ -49,16 +49,30 @@ def json_value() -> Any:
     :raise 415: for any other content type. :raise 413: over the size limit.
     :raise 400: if the body is not JSON.
     """
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType(
-            f"Send the body as application/json (got {request.mimetype or 'no content type'})."
-        )
+    _require_json()
     raw = request.get_data(cache=False)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
     return body
+
+
+def json_stream() -> IO[bytes]:
+    """The request body, to read as it arrives (an import: see :mod:`newsmark.jsonstream`).
+
+    :raise 415: for any content type but JSON. :raise 413: over the size limit, also
+        while reading a body sent without a length.
+    """
+    _require_json()
+    return request.stream
+
+
+def _require_json() -> None:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(
+            f"Send the body as application/json (got {request.mimetype or 'no content type'})."
+        )
 
 
 def query(schema: Schema, *, drop_empty: bool = False) -> dict[str, Any]:
