@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import stat
 from itertools import count, pairwise
 from pathlib import Path
 
@@ -16,10 +17,13 @@ from helpers import ARTICLE_URL, SNAPSHOT, TEXT, TOKEN, body
 from html_page import Page
 from newsmark import annotations, browse, contract, datafolder, export
 from newsmark.annotations import Rules
+from newsmark.errors import StoreUnavailable
 from newsmark.highlight import Span, paragraphs
 from newsmark.schemas import AnnotationCreateSchema
-from newsmark.store import AnnotationFilter
+from newsmark.settings import Settings
+from newsmark.store import AnnotationFilter, Store
 from newsmark.text import article_text
+from newsmark.web import charts, create_app
 
 OTHER_URL = "https://lite.cnn.com/2024/03/01/world/other-story/index.html"
 
@@ -289,3 +293,147 @@ def test_an_empty_token_file_gets_a_new_token(tmp_path, content):
     token = datafolder.load_or_create_token(folder)
     assert len(token) >= 32
     assert path.read_text().strip() == token == datafolder.load_or_create_token(folder)
+
+
+# -- a closed store ---------------------------------------------------------------------------
+# Planted: a closed store still writing, or still answering from memory, instead of refusing.
+
+
+def test_a_closed_store_refuses_reads_and_writes_and_keeps_what_it_had(store, data_dir, client):
+    kept = make(store, "85 targets")
+    store.close()
+    with pytest.raises(StoreUnavailable):
+        store.insert_annotation({**kept, "id": "00000000-0000-4000-8000-000000000001"})
+    with pytest.raises(StoreUnavailable):
+        store.count_annotations()
+    with pytest.raises(StoreUnavailable):
+        store.annotations_matching(AnnotationFilter(tag="claim"))
+    response = client.get("/api/annotations")  # a request that comes in while the service stops
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "unavailable"
+    with Store(data_dir) as again:
+        assert [d["id"] for d in again.all_annotations()] == [kept["id"]]
+
+
+# -- orders of the viewer ----------------------------------------------------------------------
+# Planted: coders sorted with capitals first; an article's annotations not in reading order; the
+# article filter's choices sorted with capitals first; the articles page oldest first.
+
+
+def _rows(html: str) -> list[str]:
+    return [tr.attrs["data-id"] for tr in Page(html).find("tr") if "data-id" in tr.attrs]
+
+
+def test_sorting_by_coder_ignores_case(viewer, store):
+    made = {who: make(store, "85 targets", annotator=who)["id"] for who in ("bob", "Alice", "carol", "Dave")}
+    assert _rows(viewer.get("/?sort=coder").get_data(as_text=True)) == [
+        made[who] for who in ("Alice", "bob", "carol", "Dave")
+    ]
+
+
+def test_sorting_by_article_lists_each_article_in_reading_order(viewer, store, clock):
+    made = {}
+    coded = (("2024-02-03", "Lloyd Austin"), ("2024-02-04", "85 targets"), ("2024-02-05", "Joe Biden"))
+    for day, exact in coded:
+        clock.at(day)  # coded out of reading order
+        made[exact] = make(store, exact)["id"]
+    ids = _rows(viewer.get("/?sort=article").get_data(as_text=True))
+    assert ids == [made["85 targets"], made["Joe Biden"], made["Lloyd Austin"]]
+
+
+def test_article_choices_are_sorted_by_title_ignoring_case(viewer, store):
+    titles = {"beta story": "b", "Alpha story": "a", "Gamma story": "c", "delta story": "d"}
+    urls = {}
+    for title, slug in titles.items():
+        url = f"https://lite.cnn.com/2024/02/0{len(urls) + 1}/world/{slug}"
+        make(store, "85 targets", url=url, article={**SNAPSHOT, "title": title})
+        urls[title] = url
+    options = [o.attrs.get("value") for o in Page(viewer.get("/").get_data(as_text=True)).find("option")]
+    shown = [value for value in options if value in urls.values()]
+    assert shown == [urls[t] for t in ("Alpha story", "beta story", "delta story", "Gamma story")]
+
+
+def test_the_articles_page_lists_the_most_recently_seen_first(viewer, client, clock):
+    urls = [f"https://lite.cnn.com/2024/02/0{n}/world/story-{n}" for n in (1, 2, 3)]
+    seen = zip(("2024-02-03", "2024-02-04", "2024-02-05", "2024-02-06"), [*urls, urls[0]], strict=True)
+    for day, url in seen:
+        clock.at(day)
+        assert client.post("/api/articles", json={"url": url, **SNAPSHOT}).status_code in (200, 201)
+    rows = Page(viewer.get("/articles").get_data(as_text=True)).find("tr")
+    assert [tr.attrs["data-url"] for tr in rows if "data-url" in tr.attrs] == [urls[0], urls[2], urls[1]]
+
+
+# -- figures ------------------------------------------------------------------------------------
+# Planted: counts per coder that counted each coder once; paragraphs not split at their breaks;
+# empty columns linked; long labels not shortened.
+
+
+def test_stats_count_each_coder_and_tag(store):
+    for who, tag in (("coder-a", "claim"), ("coder-a", "actor"), ("coder-b", "claim")):
+        make(store, "85 targets", annotator=who, tag=tag)
+    stats = store.stats()
+    assert stats["by_annotator"] == {"coder-a": 2, "coder-b": 1}
+    assert stats["by_tag"] == {"claim": 2, "actor": 1}
+
+
+def test_highlights_split_at_paragraph_breaks():
+    text = "First paragraph here.\n\nSecond one there."
+    across = Span("x", "claim", text.index("here"), text.index(" one"))
+    split = paragraphs(text, [across])
+    assert [[p.text for p in para] for para in split] == [
+        ["First paragraph ", "here."],
+        ["Second", " one there."],
+    ]
+    assert [p.ids for para in split for p in para] == [(), ("x",), ("x",), ()]
+
+
+def test_chart_columns_link_only_where_there_is_something_to_list():
+    rows = [(f"2024-02-0{n}", count, {"since": f"2024-02-0{n}", "until": f"2024-02-0{n}"}) for n, count in
+            ((1, 2), (2, 0), (3, 1))]  # fmt: skip
+    drawn = Page(str(charts.columns(rows, title="per day", link=lambda flt: "/?since=" + flt["since"])))
+    assert [a.attrs["href"] for a in drawn.find("a")] == ["/?since=2024-02-01", "/?since=2024-02-03"]
+
+
+def test_long_chart_labels_are_shortened_with_the_whole_in_the_tooltip():
+    title = "A very long article title that goes on and on about the strikes"
+    drawn = Page(str(charts.bars([(title, 3, {"url": "u"})], title="per article", link=lambda flt: "/")))
+    label = next(t for t in drawn.find("text") if t.has_class("label")).content
+    assert len(label) == charts.MAX_LABEL and label.endswith("…") and title.startswith(label[:-1])
+    assert f"{title}: 3" in [t.content for t in drawn.find("title")]
+
+
+# -- settings and files ---------------------------------------------------------------------------
+# Planted: NEWSMARK_MAX_IMPORT_MB kept as text; the token file created readable by others; server.json
+# rewritten in place.
+
+
+def test_number_settings_from_the_environment_are_numbers(store, data_dir):
+    env = {"NEWSMARK_PORT": "8123", "NEWSMARK_COMPACT_MIN_BYTES": "4096", "NEWSMARK_MAX_IMPORT_MB": "3"}
+    settings = Settings.from_env(env, data_dir=data_dir)
+    assert (settings.port, settings.compact_min_bytes, settings.max_import_mb) == (8123, 4096, 3)
+    client = create_app(settings, store, TOKEN).test_client()
+    export_doc = export.render(store, AnnotationFilter(), "json")
+    response = client.post(
+        "/api/import",
+        data=export_doc,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_a_new_token_file_is_readable_by_its_owner_only(tmp_path):
+    old = os.umask(0o022)  # the usual umask, which would leave a plain new file readable by all
+    try:
+        datafolder.load_or_create_token(tmp_path / "data")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "data" / datafolder.TOKEN_FILE).stat().st_mode) == 0o600
+
+
+def test_server_info_is_replaced_whole_never_rewritten_in_place(tmp_path):
+    datafolder.write_server_info(tmp_path, {"port": 1, "pid": 10})
+    first = (tmp_path / datafolder.SERVER_FILE).stat().st_ino
+    datafolder.write_server_info(tmp_path, {"port": 2, "pid": 20})
+    assert (tmp_path / datafolder.SERVER_FILE).stat().st_ino != first  # a new file took the name
+    assert datafolder.read_server_info(tmp_path) == {"port": 2, "pid": 20}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [datafolder.SERVER_FILE]
