@@ -192,6 +192,11 @@ class Store:
             found = self.annotations.lookup("id", annotation_id)
             return _copy(found[0][1]) if found else None
 
+    def stored_annotation_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are stored (from the index: nothing parsed)."""
+        with self.reading():
+            return self.annotations.present("id", ids)
+
     def insert_annotation(self, doc: Doc) -> None:
         with self.transaction():
             self.annotations.insert(doc)
