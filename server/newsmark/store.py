@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from filelock import FileLock, Timeout
 from tinydb import TinyDB
 
@@ -354,7 +355,8 @@ class Store:
         with self.transaction():
             found = self.versions.lookup("article_id", article_id)
             self.versions.remove(doc_ids=[doc_id for doc_id, _ in found])
-            self.versions.insert_multiple(docs)
+            # As JSON bytes, as loaded documents are: a version's text is most of the store's memory.
+            self.versions.insert_encoded([memoryview(orjson.dumps(doc)).tobytes() for doc in docs])
 
     def version_counts(self) -> dict[str, int]:
         """Each article id with its number of versions (from the index: no text is read)."""
