@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -45,6 +46,7 @@ def version_iri(sha256: str) -> str:
     return f"ni:///sha-256;{digest}"
 
 
+@functools.lru_cache(maxsize=4096)  # an import names each version once per annotation made on it
 def sha256_of_version_iri(iri: str) -> str | None:
     """The hex SHA-256 that :func:`version_iri` made ``iri`` from; None if ``iri`` is not of that form."""
     match = _VERSION_IRI.fullmatch(iri)
