@@ -34,7 +34,7 @@ from newsmark import annotations, articles, export, importing, w3c
 from newsmark.annotations import Rules
 from newsmark.cli import main
 from newsmark.errors import Invalid
-from newsmark.schemas import AnnotationCreateSchema
+from newsmark.schemas import AnnotationCreateSchema, ImportedAnnotationSchema
 from newsmark.settings import Settings
 from newsmark.store import AnnotationFilter, Store
 from newsmark.text import article_text, text_sha256
@@ -771,3 +771,12 @@ def test_fuzzed_files_never_answer_500_and_a_refusal_writes_nothing(path, value,
     if r.status_code >= 400:
         validate(r.get_json(), "error")
         assert folder_bytes(store.folder) == before
+
+
+def test_the_schema_loads_annotations_in_their_stored_form(good_export):
+    """The import keeps what the schema loads as it is when its keys come in the stored order."""
+    loaded = ImportedAnnotationSchema().load(good_export["annotations"][0])
+    assert list(loaded) == list(importing._STORED_KEYS) == list(good_export["annotations"][0])
+    assert list(loaded["quote"]) == ["exact", "prefix", "suffix"]
+    assert list(loaded["position"]) == ["start", "end"]
+    assert importing._stored_form(loaded) == loaded

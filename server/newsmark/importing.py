@@ -398,7 +398,9 @@ def _keep(
     text = None if sha is None else texts.get((loaded["url"], sha))
     if text is not None and _quote_problems(text, loaded, f"{kept.name}[{number}]", problems):
         return
-    kept.append(number, _stored_form(loaded), checked=sha is None or text is not None)
+    # The schema loads in the stored form's order; rebuilt only if it ever does not.
+    doc = loaded if tuple(loaded) == _STORED_KEYS else _stored_form(loaded)
+    kept.append(number, doc, checked=sha is None or text is not None)
 
 
 def _quote_problems(text: str, doc: Doc, path: str, problems: _Problems) -> bool:
@@ -470,6 +472,10 @@ def _parse_article(raw: Any, path: str, problems: _Problems) -> dict[str, Any] |
         return None
     article["versions"] = versions
     return article
+
+
+_STORED_KEYS = ("id", "url", "tag", "quote", "position", "note", "annotator", "article_sha256", "created",
+                "updated", "schema_version")  # fmt: skip
 
 
 def _stored_form(data: dict[str, Any]) -> Doc:
