@@ -141,6 +141,8 @@ class CompiledLoad:
                 "        return None",
             ]
         lines += ["    return out"]
+        # Every name bound as a keyword-only default: read as a local, the quickest lookup.
+        lines[0] = f"def load(data, *, {', '.join(f'{name}={name}' for name in env)}):"
         exec("\n".join(lines), env)  # the source is ours; values are passed by name, never written in
         return env["load"]  # type: ignore[no-any-return]
 

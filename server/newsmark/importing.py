@@ -309,7 +309,9 @@ class _Reading:
     def _annotation(self, raw: Any) -> None:
         number = self.annotation_count
         self.annotation_count += 1
-        loaded = _check(_annotations, raw, f"annotations[{number}]", self.export)
+        loaded = _annotations.fast.load(raw)  # the usual case, without building the path
+        if loaded is None:
+            loaded = _check(_annotations, raw, f"annotations[{number}]", self.export)
         if loaded is not None:
             _keep(self.annotations, number, loaded, self.seen_ids, self.texts, self.export)
 
