@@ -7,6 +7,8 @@ import contextlib
 import copy
 import functools
 import json
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -33,7 +35,7 @@ from newsmark import annotations, articles, export, importing, w3c
 from newsmark.annotations import Rules
 from newsmark.cli import main
 from newsmark.errors import Invalid
-from newsmark.schemas import AnnotationCreateSchema
+from newsmark.schemas import AnnotationCreateSchema, ImportedAnnotationSchema
 from newsmark.settings import Settings
 from newsmark.store import AnnotationFilter, Store
 from newsmark.text import article_text, text_sha256
@@ -528,6 +530,49 @@ def test_refusing_a_file_of_empty_objects_is_quick(store, client):
     assert took < 10, f"refusing took {took:.1f} s"
 
 
+PEAK_OF_AN_IMPORT = """
+import sys, tempfile
+from pathlib import Path
+from newsmark import importing
+from newsmark.store import Store
+
+def kib(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+
+with tempfile.TemporaryDirectory() as tmp:
+    with Store(Path(tmp), background_compaction=False) as store:
+        open("/proc/self/clear_refs", "w").write("5")  # the peak starts again from here
+        before = kib("VmRSS")
+        with open(sys.argv[1], "rb") as fh:
+            added = importing.run_file(store, fh)["added"]
+        print(added, (kib("VmHWM") - before) * 1024)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux's /proc")
+def test_an_import_needs_at_most_three_times_the_file_in_memory(good_export, tmp_path):
+    """A 50 MiB import peaked at 8.7 times the file (held whole, parsed whole, copied twice)."""
+    template = good_export["annotations"][0]
+    count = 40_000
+    doc = {
+        **good_export,
+        "annotations": [{**template, "id": str(uuid.UUID(int=n, version=4))} for n in range(count)],
+    }
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    size = path.stat().st_size
+    assert size > 20 * 1024 * 1024
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_OF_AN_IMPORT, str(path)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    added, peak = map(int, done.stdout.split())
+    assert added == count
+    assert peak <= 3 * size, f"the import peaked at {peak / size:.1f} times the file's size"
+
+
 # -- the API's limits ---------------------------------------------------------------------
 
 
@@ -729,3 +774,12 @@ def test_fuzzed_files_never_answer_500_and_a_refusal_writes_nothing(path, value,
     if r.status_code >= 400:
         validate(r.get_json(), "error")
         assert folder_bytes(store.folder) == before
+
+
+def test_the_schema_loads_annotations_in_their_stored_form(good_export):
+    """The import keeps what the schema loads as it is when its keys come in the stored order."""
+    loaded = ImportedAnnotationSchema().load(good_export["annotations"][0])
+    assert list(loaded) == list(importing._STORED_KEYS) == list(good_export["annotations"][0])
+    assert list(loaded["quote"]) == ["exact", "prefix", "suffix"]
+    assert list(loaded["position"]) == ["start", "end"]
+    assert importing._stored_form(loaded) == loaded

@@ -61,19 +61,15 @@ class CompiledLoad:
         if not self.compiled:
             return
         self.raise_unknown = schema.unknown == RAISE
-        # Per field: its key in the data, its name in the result, the conversion of a value
-        # present, whether None is allowed, and what stands for a missing value (None: refused).
-        self.steps: list[tuple[str, str, Convert, bool, Callable[[], Any] | None]] = []
-        for attr, field in schema.load_fields.items():
-            key = field.data_key if field.data_key is not None else attr
-            self.steps.append(
-                (key, field.attribute or attr, _converter(field, key, memo), field.allow_none, _absent(field))
-            )
-        self.keys = frozenset(step[0] for step in self.steps)
+        self.keys = frozenset(
+            field.data_key if field.data_key is not None else attr
+            for attr, field in schema.load_fields.items()
+        )
         self.validators = [
             (getattr(schema, name), bool(options.get("pass_original")))
             for name, _, options in _hooks(schema).get(VALIDATES_SCHEMA, [])  # type: ignore[union-attr]
         ]
+        self._load = self._generate(memo)
 
     def load(self, data: Any) -> dict[str, Any] | None:
         if not self.compiled:
@@ -81,59 +77,79 @@ class CompiledLoad:
                 return self.schema.load(data)
             except ValidationError:
                 return None
-        if type(data) is not dict or (self.raise_unknown and not self.keys.issuperset(data)):
-            return None  # marshmallow takes any Mapping; JSON gives dicts
-        out: dict[str, Any] = {}
-        get = data.get
-        for key, attr, convert, allow_none, absent in self.steps:
-            value = get(key, missing)
-            if value is missing:
-                if absent is None:
-                    return None
-                value = absent()
-                if value is not missing:
-                    out[attr] = value
-            elif value is None and allow_none:
-                out[attr] = None
+        return self._load(data)
+
+    def _generate(self, memo: tuple[type[fields.Field], ...]) -> Callable[[Any], dict[str, Any] | None]:
+        """The load as one Python function, written out field by field: no loop, no lookups.
+
+        What it does per field is marshmallow's Schema._deserialize and Field.deserialize:
+        a missing value is refused (required) or takes the load_default; None is kept
+        where allowed; any other value is converted and validated (see :func:`_converter`).
+        """
+        env: dict[str, Any] = {
+            "MISSING": missing,
+            "FAIL": _FAIL,
+            "KEYS": self.keys,
+            "UNKNOWN": self.schema.unknown,
+            "ValidationError": ValidationError,
+        }
+        lines = ["def load(data):", "    if type(data) is not dict:", "        return None"]
+        if self.raise_unknown:  # marshmallow takes any Mapping; JSON gives dicts
+            lines += ["    if not KEYS.issuperset(data):", "        return None"]
+        lines += ["    get = data.get", "    out = {}"]
+        for n, (attr, field) in enumerate(self.schema.load_fields.items()):
+            key = field.data_key if field.data_key is not None else attr
+            env[f"K{n}"], env[f"A{n}"] = key, field.attribute or attr
+            lines += [f"    v = get(K{n}, MISSING)", "    if v is MISSING:"]
+            if field.required:
+                lines += ["        return None"]
             else:
-                value = convert(value, data)
-                if value is _FAIL:
-                    return None
-                out[attr] = value
-        for validator, pass_original in self.validators:
-            try:
-                if pass_original:
-                    validator(out, data, partial=None, many=False, unknown=self.schema.unknown)
-                else:
-                    validator(out, partial=None, many=False, unknown=self.schema.unknown)
-            except ValidationError:
-                return None
-        return out
-
-
-def _absent(field: fields.Field) -> Callable[[], Any] | None:
-    """What a missing value loads as (marshmallow's load_default); None if the field is required."""
-    if field.required:
-        return None
-    default = field.load_default
-    return default if callable(default) else lambda: default
+                default = field.load_default
+                env[f"D{n}"] = default if callable(default) else (lambda default=default: default)
+                lines += [f"        v = D{n}()", "        if v is not MISSING:", f"            out[A{n}] = v"]
+            if field.allow_none:
+                lines += ["    elif v is None:", f"        out[A{n}] = None"]
+            lines += ["    else:"]
+            plain = not field.pre_load and not field.post_load
+            validators: list[Any] = list(field.validators)
+            if plain and type(field) is fields.String:  # checked here
+                lines += ["        if type(v) is not str:", "            return None"]
+            elif plain and type(field) not in memo and type(field) is not fields.Nested:
+                # Field.deserialize once the value is known present and not an allowed None.
+                env[f"S{n}"] = field._deserialize
+                lines += [
+                    "        try:",
+                    f"            v = S{n}(v, K{n}, data)",
+                    "        except ValidationError:",
+                ]
+                lines += ["            return None"]
+            else:  # a nested schema, a remembered field, or one with processors
+                env[f"C{n}"] = _converter(field, key, memo)
+                lines += [f"        v = C{n}(v, data)", "        if v is FAIL:", "            return None"]
+                validators = []  # the converter checks them
+            for m, check in enumerate(_check(v) for v in validators):
+                env[f"P{n}_{m}"] = check
+                lines += [f"        if not P{n}_{m}(v):", "            return None"]
+            lines += [f"        out[A{n}] = v"]
+        for n, (validator, pass_original) in enumerate(self.validators):
+            env[f"V{n}"] = validator
+            given = "out, data" if pass_original else "out"
+            lines += [
+                "    try:",
+                f"        V{n}({given}, partial=None, many=False, unknown=UNKNOWN)",
+                "    except ValidationError:",
+                "        return None",
+            ]
+        lines += ["    return out"]
+        # Every name bound as a keyword-only default: read as a local, the quickest lookup.
+        lines[0] = f"def load(data, *, {', '.join(f'{name}={name}' for name in env)}):"
+        exec("\n".join(lines), env)  # the source is ours; values are passed by name, never written in
+        return env["load"]  # type: ignore[no-any-return]
 
 
 def _converter(field: fields.Field, key: str, memo: tuple[type[fields.Field], ...]) -> Convert:
-    """The check and conversion of one present value that is not an allowed None."""
+    """The check and conversion of a value present and not an allowed None (not a plain string)."""
     plain = not field.pre_load and not field.post_load
-    if plain and type(field) is fields.String:
-        checks = [_check(v) for v in field.validators]
-
-        def string(value: Any, data: dict[str, Any]) -> Any:
-            if type(value) is not str:
-                return _FAIL
-            for check in checks:
-                if not check(value):
-                    return _FAIL
-            return value
-
-        return string
     if (
         plain
         and type(field) is fields.Nested

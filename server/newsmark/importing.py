@@ -97,12 +97,16 @@ class Annotations:
     def __init__(self, name: str) -> None:
         self.name = name  # "annotations" (a JSON export) or "items" (W3C)
         self.numbers = array("q")
+        self.ids: list[str] = []
         self.docs: list[bytes] = []
+        self.checked = bytearray()  # 1: the quote was checked against its version's text (or has none)
 
-    def append(self, number: int, doc: Doc) -> None:
+    def append(self, number: int, doc: Doc, *, checked: bool) -> None:
         self.numbers.append(number)
+        self.ids.append(doc["id"])
         # Copied out: orjson's bytes keep the capacity of its write buffer (16 KiB for 1 KiB of JSON).
         self.docs.append(memoryview(orjson.dumps(doc)).tobytes())
+        self.checked.append(checked)
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -111,6 +115,11 @@ class Annotations:
         """(path in the file, stored form as JSON bytes), in file order."""
         for number, doc in zip(self.numbers, self.docs, strict=True):
             yield f"{self.name}[{number}]", doc
+
+    def entries(self) -> Iterator[tuple[str, str, bytes, bool]]:
+        """(path, id, stored form as JSON bytes, whether its quote was checked), in file order."""
+        for number, ident, doc, checked in zip(self.numbers, self.ids, self.docs, self.checked, strict=True):
+            yield f"{self.name}[{number}]", ident, doc, bool(checked)
 
 
 @dataclass
@@ -283,6 +292,7 @@ class _Reading:
         self.article_count = 0
         self.seen_ids: dict[str, int] = {}
         self.seen_urls: dict[str, int] = {}
+        self.texts: dict[tuple[str, str], str] = {}  # (url, sha256) -> text, of the articles read so far
         self.w3c = _Problems()  # of W3C items
         self.items = Annotations("items")
         self.item_count = 0
@@ -299,9 +309,11 @@ class _Reading:
     def _annotation(self, raw: Any) -> None:
         number = self.annotation_count
         self.annotation_count += 1
-        loaded = _check(_annotations, raw, f"annotations[{number}]", self.export)
+        loaded = _annotations.fast.load(raw)  # the usual case, without building the path
+        if loaded is None:
+            loaded = _check(_annotations, raw, f"annotations[{number}]", self.export)
         if loaded is not None:
-            _keep(self.annotations, number, loaded, self.seen_ids, self.export)
+            _keep(self.annotations, number, loaded, self.seen_ids, self.texts, self.export)
 
     def _article(self, raw: Any) -> None:
         number = self.article_count
@@ -317,13 +329,15 @@ class _Reading:
             return
         self.seen_urls[article["url"]] = number
         self.articles.append(article)
+        for version in article["versions"]:
+            self.texts[(article["url"], version["sha256"])] = version["text"]
 
     def _item(self, raw: Any) -> None:
         number = self.item_count
         self.item_count += 1
         loaded = _w3c_item(raw, number, self.w3c)
         if loaded is not None:
-            _keep(self.items, number, loaded, self.seen_items, self.w3c)
+            _keep(self.items, number, loaded, self.seen_items, {}, self.w3c)
 
     def finish(self, top: Any) -> ImportFile:
         if isinstance(top, dict) and ("schema_version" in top or "annotations" in top):
@@ -355,7 +369,7 @@ class _Reading:
             one, problems = Annotations("items"), _Problems()
             loaded = _w3c_item(top, 0, problems)
             if loaded is not None:
-                one.append(0, _stored_form(loaded))
+                one.append(0, _stored_form(loaded), checked=loaded["article_sha256"] is None)
             problems.raise_if_any()
             return ImportFile("w3c", one)
         frame = _Problems()
@@ -365,7 +379,16 @@ class _Reading:
         return ImportFile("w3c", self.items)
 
 
-def _keep(kept: Annotations, number: int, loaded: Doc, seen: dict[str, int], problems: _Problems) -> None:
+def _keep(
+    kept: Annotations,
+    number: int,
+    loaded: Doc,
+    seen: dict[str, int],
+    texts: dict[tuple[str, str], str],
+    problems: _Problems,
+) -> None:
+    """Keep an annotation that passed its checks, unless its id came before; check its quote now
+    if its version's text came before it in the file (else :func:`plan` does, with the store's)."""
     if loaded["id"] in seen:
         problems.add(
             f"{kept.name}[{number}].id",
@@ -373,7 +396,22 @@ def _keep(kept: Annotations, number: int, loaded: Doc, seen: dict[str, int], pro
         )
         return
     seen[loaded["id"]] = number
-    kept.append(number, _stored_form(loaded))
+    sha = loaded["article_sha256"]
+    text = None if sha is None else texts.get((loaded["url"], sha))
+    if text is not None and _quote_problems(text, loaded, f"{kept.name}[{number}]", problems):
+        return
+    # The schema loads in the stored form's order; rebuilt only if it ever does not.
+    doc = loaded if tuple(loaded) == _STORED_KEYS else _stored_form(loaded)
+    kept.append(number, doc, checked=sha is None or text is not None)
+
+
+def _quote_problems(text: str, doc: Doc, path: str, problems: _Problems) -> bool:
+    """Whether the quote and position do not fit ``text`` (the problems noted)."""
+    quote, pos = doc["quote"], doc["position"]
+    found = quote_mismatches(text, quote["exact"], quote["prefix"], quote["suffix"], pos["start"], pos["end"])
+    for name, reason in found.items():
+        problems.add(f"{path}.{name}", reason)
+    return bool(found)
 
 
 def _w3c_item(raw: Any, number: int, problems: _Problems) -> Doc | None:
@@ -442,6 +480,10 @@ def _parse_article(raw: Any, path: str, problems: _Problems) -> dict[str, Any] |
     return article
 
 
+_STORED_KEYS = ("id", "url", "tag", "quote", "position", "note", "annotator", "article_sha256", "created",
+                "updated", "schema_version")  # fmt: skip
+
+
 def _stored_form(data: dict[str, Any]) -> Doc:
     """The document as :func:`newsmark.annotations.create` writes it, in its key order.
 
@@ -467,7 +509,8 @@ def _stored_form(data: dict[str, Any]) -> Doc:
 
 
 def plan(store: Store, parsed: ImportFile) -> Plan:
-    """Check the quotes against the version texts (the file's, or the store's) and decide the merge.
+    """Check the quotes left to check against the version texts (the file's, or the store's) and
+    decide the merge.
 
     Call under ``store.transaction()`` (as :func:`run_file` does), so the store does not change
     before :func:`apply`.
@@ -478,23 +521,26 @@ def plan(store: Store, parsed: ImportFile) -> Plan:
     problems = _Problems()
     texts = {(a["url"], v["sha256"]): v["text"] for a in parsed.articles for v in a["versions"]}
     stored: dict[str, dict[str, str]] = {}
-    for path, raw in parsed.annotations:
-        doc = orjson.loads(raw)  # one at a time: the file's annotations stay bytes
-        sha = doc["article_sha256"]
-        # None: made before its article's text was known, nothing to check against.
-        text = None if sha is None else texts.get((doc["url"], sha))
-        if sha is not None and text is None:
-            if doc["url"] not in stored:
-                stored[doc["url"]] = _stored_texts(store, doc["url"])
-            text = stored[doc["url"]].get(sha)  # None: a W3C file carries no texts; one may come later
-        if text is not None:
-            quote, pos = doc["quote"], doc["position"]
-            for name, reason in quote_mismatches(
-                text, quote["exact"], quote["prefix"], quote["suffix"], pos["start"], pos["end"]
-            ).items():
-                problems.add(f"{path}.{name}", reason)
-        if not problems.count:
-            _plan_annotation(store, doc, raw, result)
+    known = store.stored_annotation_ids(parsed.annotations.ids)
+    for path, ident, raw, checked in parsed.annotations.entries():
+        doc = None  # parsed only when needed: the file's annotations stay bytes
+        if not checked:
+            doc = orjson.loads(raw)
+            url, sha = doc["url"], doc["article_sha256"]
+            text = texts.get((url, sha))
+            if text is None:
+                if url not in stored:
+                    stored[url] = _stored_texts(store, url)
+                text = stored[url].get(sha)  # None: a W3C file carries no texts; one may come later
+            if text is not None:
+                _quote_problems(text, doc, path, problems)
+        if problems.count:
+            continue
+        existing = store.get_annotation(ident) if ident in known else None
+        if existing is None:
+            result.add.append(raw)
+        else:
+            _merge_annotation(existing, orjson.loads(raw) if doc is None else doc, result)
     problems.raise_if_any()
     for article in parsed.articles:
         _plan_article(store, article, result)
@@ -508,11 +554,7 @@ def _stored_texts(store: Store, url: str) -> dict[str, str]:
     return {v["sha256"]: v["text"] for v in store.versions_of(article["id"])}
 
 
-def _plan_annotation(store: Store, doc: Doc, raw: bytes, result: Plan) -> None:
-    existing = store.get_annotation(doc["id"])
-    if existing is None:
-        result.add.append(raw)
-        return
+def _merge_annotation(existing: Doc, doc: Doc, result: Plan) -> None:
     if existing["note"] and "\r" in existing["note"]:
         # Stored before notes got LF line breaks on the way in: compare it as it would be stored now.
         existing["note"] = contract.normalize_note(existing["note"])

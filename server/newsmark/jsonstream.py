@@ -89,6 +89,9 @@ class _Text:
     def peek(self) -> str:
         """The next character that is not white space ("" at the end); not consumed."""
         while True:
+            if self.pos < len(self.text) and self.text[self.pos] not in " \t\n\r":
+                self.want = CHUNK
+                return self.text[self.pos]  # the usual case: compact JSON has no white space
             self.pos = _SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
             if self.pos < len(self.text):
                 self.want = CHUNK

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from filelock import FileLock, Timeout
 
 try:
@@ -368,6 +369,11 @@ class Store:
             found = self.annotations.lookup("id", annotation_id)
             return _copy(found[0][1]) if found else None
 
+    def stored_annotation_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are stored (from the index: nothing parsed)."""
+        with self.reading():
+            return self.annotations.present("id", ids)
+
     def insert_annotation(self, doc: Doc) -> None:
         with self.transaction():
             self.annotations.insert(doc)
@@ -546,7 +552,8 @@ class Store:
         with self.transaction():
             found = self.versions.lookup("article_id", article_id)
             self.versions.remove(doc_ids=[doc_id for doc_id, _ in found])
-            self.versions.insert_multiple(docs)
+            # As JSON bytes, as loaded documents are: a version's text is most of the store's memory.
+            self.versions.insert_encoded([memoryview(orjson.dumps(doc)).tobytes() for doc in docs])
 
     def article_urls(self) -> list[str]:
         """The URL of every stored article (from the index: nothing parsed)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -23,18 +24,6 @@ CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 Report = Callable[[str, str], None]
 
 
-class _Counted:
-    """A report that counts what it was told, to know whether one annotation had a problem."""
-
-    def __init__(self, report: Report) -> None:
-        self.report = report
-        self.count = 0
-
-    def __call__(self, path: str, reason: str) -> None:
-        self.count += 1
-        self.report(path, reason)
-
-
 #: The RFC 6920 "ni" name of an article version: its text's SHA-256, base64url without padding.
 _VERSION_IRI = re.compile(r"ni:///sha-256;([A-Za-z0-9_-]{43})")
 
@@ -45,6 +34,7 @@ def version_iri(sha256: str) -> str:
     return f"ni:///sha-256;{digest}"
 
 
+@functools.lru_cache(maxsize=4096)  # an import names each version once per annotation made on it
 def sha256_of_version_iri(iri: str) -> str | None:
     """The hex SHA-256 that :func:`version_iri` made ``iri`` from; None if ``iri`` is not of that form."""
     match = _VERSION_IRI.fullmatch(iri)
@@ -159,83 +149,96 @@ def _page_items(page: dict[str, Any], path: str, report: Report) -> None:
         report(f"{path}.items", "must be a list of annotations.")
 
 
+def _is(node: dict[str, Any], kind: str) -> bool:
+    """Whether ``kind`` is among the node's types (as :func:`types`, without building the set)."""
+    value = node.get("type")
+    return value == kind if isinstance(value, str) else isinstance(value, list) and kind in value
+
+
 def stored_form(item: Any, path: str, report: Report) -> dict[str, Any] | None:
     """A W3C Annotation as newsmark's stored form, for the stored-form schema to check.
 
     A value the mapping cannot find is left out, so that the schema names it missing.
+    Its problems are reported in this order: id, body, creator, target.
     """
-    if not isinstance(item, dict) or "Annotation" not in types(item):
+    if not isinstance(item, dict) or not _is(item, "Annotation"):
         report(path, "is not a W3C Annotation (an object whose type is Annotation).")
         return None
     out: dict[str, Any] = {"schema_version": contract.SCHEMA_VERSION, "article_sha256": None}
-    problems = _Counted(report)
+    faults: list[tuple[str, str]] = []
     ident = item.get("id")
     match = _URN_UUID.fullmatch(ident) if isinstance(ident, str) else None
     if match is None:
-        problems(f"{path}.id", "must be urn:uuid:<UUID> (newsmark's annotation ids are UUIDs).")
+        faults.append((f"{path}.id", "must be urn:uuid:<UUID> (newsmark's annotation ids are UUIDs)."))
     else:
         out["id"] = match.group(1)
-    _map_bodies(item.get("body"), f"{path}.body", out, problems)
+    fault = _map_bodies(item.get("body"), out)
+    if fault:
+        faults.append((f"{path}.body", fault))
     creator = item.get("creator")
     if isinstance(creator, dict) and "name" in creator:
         out["annotator"] = creator["name"]
     else:
-        problems(f"{path}.creator", "must be an agent with a name (the coder).")
-    for key, name in (("created", "created"), ("modified", "updated")):
-        if key in item:
-            out[name] = item[key]
-    _map_target(item.get("target"), f"{path}.target", out, problems)
-    return out if not problems.count else None
+        faults.append((f"{path}.creator", "must be an agent with a name (the coder)."))
+    if "created" in item:
+        out["created"] = item["created"]
+    if "modified" in item:
+        out["updated"] = item["modified"]
+    faults += _map_target(item.get("target"), f"{path}.target", out)
+    for where, reason in faults:
+        report(where, reason)
+    return None if faults else out
 
 
-def _map_bodies(body: Any, path: str, out: dict[str, Any], report: Report) -> None:
-    bodies = _as_list(body)
-    purposes = [b.get("purpose") if isinstance(b, dict) else None for b in bodies]
-    if any(p not in ("tagging", "commenting") for p in purposes):
-        report(
-            path, "holds a body newsmark cannot keep: only TextualBody with purpose tagging or commenting."
-        )
-        return
-    tagging = [b for b in bodies if b["purpose"] == "tagging"]
-    commenting = [b for b in bodies if b["purpose"] == "commenting"]
+def _map_bodies(body: Any, out: dict[str, Any]) -> str | None:
+    """Tag and note from the bodies into ``out``; what is wrong with them, if anything."""
+    tagging: list[dict[str, Any]] = []
+    commenting: list[dict[str, Any]] = []
+    for one in _as_list(body):
+        purpose = one.get("purpose") if isinstance(one, dict) else None
+        if purpose == "tagging":
+            tagging.append(one)
+        elif purpose == "commenting":
+            commenting.append(one)
+        else:
+            return "holds a body newsmark cannot keep: only TextualBody with purpose tagging or commenting."
     if len(tagging) != 1 or len(commenting) > 1:
-        report(
-            path, "must hold exactly one tagging body (the tag) and at most one commenting body (the note)."
-        )
-        return
+        return "must hold exactly one tagging body (the tag) and at most one commenting body (the note)."
     if "value" in tagging[0]:
         out["tag"] = tagging[0]["value"]
     if not commenting:
         out["note"] = None
     elif "value" in commenting[0]:  # else left out: the schema names the note missing
         out["note"] = commenting[0]["value"]
+    return None
 
 
-def _map_target(target: Any, path: str, out: dict[str, Any], report: Report) -> None:
+def _map_target(target: Any, path: str, out: dict[str, Any]) -> list[tuple[str, str]]:
+    """URL, quote, position and version from the target into ``out``; what is wrong, by path."""
     targets = _as_list(target)
     if len(targets) != 1 or not isinstance(targets[0], dict):
-        report(path, "must be exactly one SpecificResource (the article).")
-        return
+        return [(path, "must be exactly one SpecificResource (the article).")]
     target = targets[0]
     if "source" in target:
         out["url"] = target["source"]
-    selectors = {
-        s["type"]: s
-        for s in _as_list(target.get("selector"))
-        if isinstance(s, dict) and isinstance(s.get("type"), str)
-    }
+    selectors = {}
+    for selector in _as_list(target.get("selector")):
+        if isinstance(selector, dict) and isinstance(selector.get("type"), str):
+            selectors[selector["type"]] = selector
     quote, position = selectors.get("TextQuoteSelector"), selectors.get("TextPositionSelector")
     if quote is None or position is None:
-        report(f"{path}.selector", "must hold a TextQuoteSelector and a TextPositionSelector.")
-        return
+        return [(f"{path}.selector", "must hold a TextQuoteSelector and a TextPositionSelector.")]
     # Prefix and suffix are optional in the W3C model and always present (maybe empty) in newsmark.
-    out["quote"] = {"prefix": "", "suffix": "", **{k: v for k, v in quote.items() if k != "type"}}
-    out["position"] = {k: v for k, v in position.items() if k != "type"}
+    out["quote"] = {"prefix": "", "suffix": "", **quote}
+    del out["quote"]["type"]
+    out["position"] = {**position}
+    del out["position"]["type"]
     cached = [s["cached"] for s in _as_list(target.get("state")) if isinstance(s, dict) and "cached" in s]
     if len(cached) > 1:
-        report(f"{path}.state", "names more than one article version (cached).")
-    elif cached:
+        return [(f"{path}.state", "names more than one article version (cached).")]
+    if cached:
         sha = sha256_of_version_iri(cached[0]) if isinstance(cached[0], str) else None
-        if sha is None:
-            report(f"{path}.state.cached", "must name the article version as ni:///sha-256;<base64url>.")
         out["article_sha256"] = sha
+        if sha is None:
+            return [(f"{path}.state.cached", "must name the article version as ni:///sha-256;<base64url>.")]
+    return []

@@ -37,16 +37,17 @@ Op = tuple[str, str | None, dict[str, Any] | bytes | None]
 
 _fsync = getattr(os, "fdatasync", os.fsync)
 
-#: Operations serialised at a time in a large commit.
-OPS_PER_PIECE = 1000
+#: Operations serialised at a time in a large commit (an article version's text may be 500 KB).
+OPS_PER_PIECE = 100
 
 
 def _pieces(ops: list[Op]) -> Iterator[bytes]:
     """The JSON array of ``ops`` in pieces of :data:`OPS_PER_PIECE` operations."""
     yield b"["
     for start in range(0, len(ops), OPS_PER_PIECE):
-        piece = dumps_docs(ops[start : start + OPS_PER_PIECE])[1:-1]
-        yield piece if not start else b"," + piece
+        if start:
+            yield b","
+        yield dumps_docs(ops[start : start + OPS_PER_PIECE])[1:-1]
     yield b"]"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import orjson
@@ -131,32 +131,45 @@ class JournaledTable(Table):
         Each must be one JSON object, as ``orjson.dumps`` writes it (it is not parsed
         here); an indexed field is read off its start when it leads, else parsed.
         """
+        if not docs:
+            return
         storage: JournalMiddleware = self._storage  # type: ignore[assignment]
         self._sync_indexes()
         table = storage.table_data(self.name, lazy=True)
+        uniques, plains = list(self._unique.values()), list(self._indexes.values())
         names = (*self._unique, *self._indexes)
-        leading = _leading_fields(names)
-        ops: list[Op] = []
-        for doc in docs:
-            key = str(self._get_next_id())
-            match = leading.match(doc) if names else None
-            fields = (
-                dict(zip(names, (v.decode() for v in match.groups()), strict=True))
-                if match is not None
-                else orjson.loads(doc)
-            )
+        match = _leading_fields(names).match
+        first = self._get_next_id()
+        self._next_id = first + len(docs)
+        keys = [str(first + n) for n in range(len(docs))]
+        for key, doc in zip(keys, docs, strict=True):
+            found = match(doc) if names else None
+            if found is not None:
+                values = [value.decode() for value in found.groups()]
+            else:
+                parsed = orjson.loads(doc)
+                values = [parsed.get(name) for name in names]
             dict.__setitem__(table, key, doc)
-            self._index_add(key, fields)
-            ops.append((self.name, key, doc))
+            for index, value in zip(uniques, values, strict=False):
+                index[value] = key
+            for index, value in zip(plains, values[len(uniques) :], strict=True):
+                # Keys stay in insertion order, which is doc_id order for new documents.
+                index.setdefault(value, {})[key] = None
 
         def undo() -> None:
-            for _, key, doc in ops:
+            for key, doc in zip(keys, docs, strict=True):
                 dict.pop(table, key, None)
-                self._index_remove(key, orjson.loads(doc))  # type: ignore[arg-type]
+                self._index_remove(key, orjson.loads(doc))
             self._next_id = None
 
-        storage.commit(ops, undo)
+        storage.commit([(self.name, key, doc) for key, doc in zip(keys, docs, strict=True)], undo)
         self.clear_cache()
+
+    def present(self, field: str, values: Iterable[Any]) -> set[Any]:
+        """Which of ``values`` some document has in the uniquely indexed ``field``; nothing parsed."""
+        self._sync_indexes()
+        index = self._unique[field]
+        return {value for value in values if value in index}
 
     # -- indexes ---------------------------------------------------------------
 

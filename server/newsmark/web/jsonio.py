@@ -41,7 +41,7 @@ def json_body() -> dict[str, Any]:
 
 
 def json_value() -> Any:
-    """The request body as any JSON value (an import may be a list of annotations).
+    """The request body as any JSON value, read whole (an import reads it as it arrives: json_stream).
 
     Only ``application/json`` is read: a cross-site HTML form or a "simple"
     text/plain request cannot send that type without a CORS preflight.
