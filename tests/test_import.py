@@ -169,6 +169,34 @@ def test_import_survives_reopening_the_store(source, data_dir):
         assert importing.run(store, original)["unchanged"] == 7
 
 
+def test_a_large_import_is_replayed_from_its_journal_after_a_crash(good_export, tmp_path):
+    """A large commit is written to the journal in pieces: as one line all the same, or none of it."""
+    template = good_export["annotations"][0]
+    many = [{**template, "id": str(uuid.UUID(int=n, version=4))} for n in range(350)]
+    doc = {**good_export, "annotations": many}
+    folder = tmp_path / "data"
+    store = Store(folder, compact_min_bytes=1 << 40)  # no compaction: all of it in the journal
+    assert importing.run(store, doc)["added"] == 350
+    [journal] = folder.glob("newsmark.json.journal.*")
+    line = journal.read_bytes()
+    assert line.count(b"\n") == 1 and len(line) > 350 * 500  # one line, longer than a piece
+    crashed = tmp_path / "crashed"  # the files as a power cut would leave them (the store never closed)
+    crashed.mkdir(mode=0o700)
+    for path in folder.glob("newsmark.json*"):
+        (crashed / path.name).write_bytes(path.read_bytes())
+    with Store(crashed) as reopened:
+        assert (
+            json.loads(render(reopened, "json"))["annotations"]
+            == json.loads(render(store, "json"))["annotations"]
+        )
+    torn = tmp_path / "torn"  # the line cut short mid-way: the whole import is gone, nothing else
+    torn.mkdir(mode=0o700)
+    (torn / journal.name).write_bytes(line[: len(line) // 2])
+    with Store(torn) as reopened:
+        assert reopened.count_annotations() == 0
+    store.close()
+
+
 # -- idempotence -------------------------------------------------------------------------
 
 

@@ -336,11 +336,13 @@ class JournalMiddleware(Middleware):
         head = b"%08x " % crc
         try:
             end = os.lseek(self._journal_fd, 0, os.SEEK_END)
-            # A crash between the writes leaves a torn last line, which replay drops.
-            _write_all(self._journal_fd, head)
-            for piece in pieces if isinstance(pieces, list) else _pieces(ops):
-                _write_all(self._journal_fd, piece)
-            _write_all(self._journal_fd, b"\n")
+            if isinstance(pieces, list):  # the usual commit: one write, as it always was
+                _write_all(self._journal_fd, head + pieces[0] + b"\n")
+            else:  # a crash between the writes leaves a torn last line, which replay drops
+                _write_all(self._journal_fd, head)
+                for piece in _pieces(ops):
+                    _write_all(self._journal_fd, piece)
+                _write_all(self._journal_fd, b"\n")
             _fsync(self._journal_fd)
         except OSError as exc:
             # Part of the line may be on disk (it would fail its checksum on
