@@ -59,6 +59,7 @@ import pandas as pd
 from bench_store import Corpus, make_articles, make_docs, write_newsmark_folder
 from newsmark import export, w3c
 from newsmark.store import AnnotationFilter, Store
+from procstatus import status_kib
 
 Doc = dict[str, Any]
 
@@ -113,17 +114,6 @@ def traced_peak(fn: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def rss_growth(fn: Callable[[], Any]) -> int | None:
     """How far the process's peak RSS rose above its RSS during ``fn()``; None where not measurable."""
     gc.collect()
@@ -132,9 +122,9 @@ def rss_growth(fn: Callable[[], Any]) -> int | None:
             fh.write("5")  # reset VmHWM to the current RSS
     except OSError:
         return None
-    before = _status_kib("VmRSS")
+    before = status_kib("VmRSS")
     fn()
-    after = _status_kib("VmHWM")
+    after = status_kib("VmHWM")
     return None if before is None or after is None else max(0, after - before) * 1024
 
 

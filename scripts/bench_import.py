@@ -47,6 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import importfiles
+from procstatus import status_kib
 
 MiB = 1024 * 1024
 TARGET_100K_S = 10.0
@@ -56,23 +57,12 @@ TARGET_PEAK_RATIO = 3.0
 # -- in the child process ---------------------------------------------------------------
 
 
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def measured(run: Callable[[], Any]) -> dict[str, Any]:
     """Wall and CPU seconds of ``run()``, and how far the peak resident size rose above the size before."""
     try:
         with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
             fh.write("5")  # the peak (VmHWM) starts again from the current size
-        before = _status_kib("VmRSS")
+        before = status_kib("VmRSS")
     except OSError:
         before = None
     if before is None:  # no /proc: the lifetime peak, less the size now
@@ -80,7 +70,7 @@ def measured(run: Callable[[], Any]) -> dict[str, Any]:
     started, cpu = time.perf_counter(), time.process_time()
     outcome = run()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    peak = _status_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = status_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "started": started,
         "seconds": seconds,
