@@ -3,14 +3,15 @@
 This is how several coders' work comes together on one machine. Three steps:
 
 1. :func:`parse_file` reads the file a piece at a time and checks it on its own
-   (every annotation and article, and each version's text against its SHA-256)
-   without looking at the store.
-2. :func:`plan` checks it against the store (quotes against version texts kept
-   there) and decides, annotation by annotation, what merging does.
+   (every annotation and article, each version's text against its SHA-256, and
+   each quote against its version's text when the file holds it) without looking
+   at the store.
+2. :func:`plan` checks it against the store (the other quotes against version
+   texts kept there) and decides, annotation by annotation, what merging does.
 3. :func:`apply` writes the plan in one store transaction: all of it, durably,
    or nothing.
 
-:func:`run` does the last two under one lock, so nothing changes in between.
+:func:`run_file` does the last two under one lock, so nothing changes in between.
 Any problem found before writing raises :class:`~newsmark.errors.Invalid`
 naming the fields at fault (``annotations[12].quote.exact``); nothing is written.
 The first :data:`MAX_PROBLEMS` problems are listed; past them each annotation is
@@ -19,8 +20,10 @@ file of 200,000 broken annotations is refused in about the time it takes to read
 
 Memory: the file is never held whole. Each annotation is checked as it is read
 and kept in its stored form as JSON bytes, which the store takes as they are
-(as it keeps documents loaded from its data file), so an import takes about
-twice the file's size at its peak (see ``scripts/bench_import.py``).
+(as it keeps documents loaded from its data file), so an import's memory peaks
+at 1.2 to 2.4 times the file's size (see ``scripts/bench_import.py``). The schema's
+checks run compiled (:mod:`newsmark.fastload`); marshmallow itself only words
+the problems.
 
 Merging, by annotation id (see the README):
 
