@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 from newsmark import jsonstream
 from strategies import json_values
@@ -70,7 +70,10 @@ def test_the_lists_are_spread_and_the_rest_is_as_json_loads_gives_it(request, ch
 @given(value=json_values)
 @settings(max_examples=200, deadline=None)
 def test_any_value_reads_as_json_loads_reads_it(value):
-    raw = json.dumps({"annotations": [value, value], "other": value}).encode()
+    try:  # Infinity is not JSON (the reader refuses it; see REFUSED): only JSON values here
+        raw = json.dumps({"annotations": [value, value], "other": value}, allow_nan=False).encode()
+    except ValueError:
+        assume(False)
     top, elements = read(raw)
     assert top == {"annotations": [], "other": json.loads(json.dumps(value))}
     assert [v for _, v in elements] == [top["other"]] * 2
