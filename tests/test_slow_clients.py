@@ -100,7 +100,10 @@ def running(tmp_path, limits: Limits) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # ends the loop
+        # Ends the loop. Now and then the trigger's pipe is already closed here (the loop has
+        # ended with it; not understood yet, see the note): nothing is left to end then.
+        with contextlib.suppress(OSError):
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(10)
         server.task_dispatcher.shutdown()
         store.close()
