@@ -242,6 +242,7 @@ def test_sign_out_in_the_browser_closes_every_page_and_route_to_the_old_cookie(
     v.page.wait_for_url(f"{service.url}/signin", timeout=10_000)
     assert v.page.locator('form[action="/signin"] input[name="token"]').count() == 1
     assert v.context.cookies() == []
+    v.page.screenshot(path=str(OUTPUT / "viewer-signed-out.png"))  # what the user sees after Sign out
     v.page.goto(f"{service.url}/")
     assert v.rows() == [] and "newsmark token" in v.page.locator("main").inner_text()
     v.context.close()
