@@ -74,3 +74,54 @@ def wait_saved(page) -> None:
     page.wait_for_function(
         "() => document.querySelectorAll('mark[data-newsmark-state=pending]').length === 0", timeout=15_000
     )
+
+
+RECTS_JS = """
+([exact, occurrence]) => {
+  // The viewport rectangles of the first and the last character of `exact` in the body,
+  // after scrolling it into view, so a test can drag the real mouse across it.
+  const nodes = [];
+  for (const p of document.querySelectorAll("p.paragraph--lite")) {
+    const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
+  }
+  const all = nodes.map((n) => n.data).join("");
+  let at = -1;
+  for (let i = 0; i <= occurrence; i++) {
+    at = all.indexOf(exact, at + 1);
+    if (at < 0) throw new Error("not on the page: " + exact);
+  }
+  const charRect = (index) => {
+    for (const n of nodes) {
+      if (index < n.data.length) {
+        const r = document.createRange();
+        r.setStart(n, index);
+        r.setEnd(n, index + 1);
+        return r;
+      }
+      index -= n.data.length;
+    }
+    throw new Error("past the end");
+  };
+  const first = charRect(at);
+  first.startContainer.parentElement.scrollIntoView({ block: "nearest", inline: "nearest" });
+  const a = first.getClientRects()[0];
+  const rects = charRect(at + exact.length - 1).getClientRects();
+  const b = rects[rects.length - 1];
+  return { x0: a.left, y0: (a.top + a.bottom) / 2, x1: b.right, y1: (b.top + b.bottom) / 2 };
+}
+"""
+
+
+def mouse_select(page, exact: str, occurrence: int = 0) -> None:
+    """Select `exact` in the body as a user does: press the mouse on its first character, drag to
+    its last one and let go; then wait for the tag bar."""
+    box = page.evaluate(RECTS_JS, [exact, occurrence])
+    page.mouse.move(box["x0"] + 1, box["y0"])
+    page.mouse.down()
+    page.mouse.move((box["x0"] + box["x1"]) / 2, (box["y0"] + box["y1"]) / 2, steps=4)
+    page.mouse.move(box["x1"] - 1, box["y1"], steps=4)
+    page.mouse.up()
+    page.wait_for_selector(".newsmark-bar:not([hidden])", timeout=5_000)
+    selected = page.evaluate("document.getSelection().toString()")
+    assert selected == exact, f"the mouse selected {selected!r}, not {exact!r}"
