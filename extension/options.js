@@ -1,7 +1,9 @@
 // newsmark options page: edit the settings in storage.local and test them against the service.
 // The HTTP check runs in the background worker, the one place that talks to the service.
+// A test that passes saves what it tested: otherwise the user leaves with "OK" on screen and
+// settings that were never stored, and coding fails.
 
-"use strict";
+import { testOutcome } from "./src/status.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const DEFAULTS = { serviceUrl: "http://127.0.0.1:7767", token: "", annotator: "" };
@@ -27,27 +29,16 @@ async function load() {
   for (const [name, el] of Object.entries(fields)) el.value = values[name] ?? "";
 }
 
-async function save(event) {
-  event.preventDefault();
-  const settings = formValues();
+async function store(settings) {
   await api.storage.local.set({ settings });
   fields.serviceUrl.value = settings.serviceUrl;
-  savedEl.textContent = "Saved.";
-  setTimeout(() => (savedEl.textContent = ""), 3000);
 }
 
-// Plain words for each outcome, so the user knows whether to start the service or fix the token.
-function describe(result, serviceUrl) {
-  switch (result.state) {
-    case "ok":
-      return `OK: newsmark ${result.version} answers at ${serviceUrl} and accepts the token.`;
-    case "unreachable":
-      return `Unreachable: nothing answers at ${serviceUrl}. Is the service running (scripts/serve)?`;
-    case "unauthorized":
-      return `Wrong token: the service at ${serviceUrl} refuses it. Paste what "newsmark token" prints.`;
-    default:
-      return `Error: ${result.message || "unexpected answer from the service"}`;
-  }
+async function save(event) {
+  event.preventDefault();
+  await store(formValues());
+  savedEl.textContent = "Saved.";
+  setTimeout(() => (savedEl.textContent = ""), 3000);
 }
 
 async function test() {
@@ -60,12 +51,20 @@ async function test() {
     result = await api.runtime.sendMessage({ type: "test", settings });
   } catch (err) {
     result = { state: "error", message: `The extension's background did not answer: ${err.message || err}` };
-  } finally {
-    testButton.disabled = false;
   }
   result = result || { state: "error", message: "No answer from the extension's background." };
-  statusEl.textContent = describe(result, settings.serviceUrl);
-  statusEl.dataset.newsmarkStatus = result.state;
+  let saveError = "";
+  if (result.state === "ok") {
+    try {
+      await store(settings);
+    } catch (err) {
+      saveError = String((err && err.message) || err);
+    }
+  }
+  testButton.disabled = false;
+  const outcome = testOutcome(result, settings, saveError);
+  statusEl.textContent = outcome.text;
+  statusEl.dataset.newsmarkStatus = outcome.state;
 }
 
 document.getElementById("settings").addEventListener("submit", save);

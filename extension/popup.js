@@ -1,7 +1,7 @@
 // newsmark toolbar popup: the service connection, the active article's codes and what still waits
 // for delivery. Every value from the page or the service is set with textContent, never as HTML.
 
-"use strict";
+import { deliveryStatus } from "./src/status.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const $ = (selector) => document.querySelector(selector);
@@ -27,13 +27,28 @@ function li(parts) {
   return item;
 }
 
+let settings = {}; // the saved settings, read when the popup opens
+
 function showStatus(status) {
   const c = status.connection || { state: "error", message: "no answer" };
   const el = $("[data-newsmark-connection]");
   el.textContent = (CONNECTION_TEXT[c.state] || CONNECTION_TEXT.error)(c);
   el.dataset.newsmarkConnection = c.state;
-  $("[data-newsmark-pending]").textContent = String(status.pending || 0);
-  $('[data-newsmark-action="retry"]').hidden = !status.pending;
+  showDelivery(status);
+}
+
+// The heading says in one line where the coder's work stands: delivered, on its way, or kept
+// because the service is down or refuses the token (then the fix is in Settings).
+function showDelivery(status) {
+  const shown = deliveryStatus(status, settings);
+  const section = $("[data-newsmark-delivery]");
+  section.dataset.newsmarkDelivery = shown.state;
+  section.dataset.newsmarkPending = String(status.pending || 0);
+  $("[data-newsmark-heading]").textContent = shown.heading;
+  $("[data-newsmark-detail]").hidden = !shown.detail;
+  $("[data-newsmark-detail-text]").textContent = shown.detail;
+  $("[data-newsmark-settings-link]").hidden = !shown.settingsLink;
+  $("[data-newsmark-waiting]").hidden = !shown.showWaiting;
   const list = $("[data-newsmark-outbox]");
   list.replaceChildren(
     ...(status.outbox || []).map((e) =>
@@ -92,16 +107,22 @@ async function showPage(serviceUrl) {
   }
 }
 
-function refreshStatus() {
+async function readSettings() {
+  const stored = await api.storage.local.get("settings");
+  settings = stored.settings || {};
+  return settings;
+}
+
+async function refreshStatus() {
+  await readSettings(); // the user may have fixed them in Settings since the popup opened
   return api.runtime.sendMessage({ type: "status" }).then(showStatus, (err) =>
     showStatus({ connection: { state: "error", message: String(err.message || err) } }),
   );
 }
 
 async function refresh() {
-  const { settings } = await api.storage.local.get("settings");
-  const serviceUrl = ((settings && settings.serviceUrl) || "http://127.0.0.1:7767").replace(/\/+$/, "");
-  await Promise.all([refreshStatus(), showPage(serviceUrl)]);
+  const { serviceUrl } = await readSettings();
+  await Promise.all([refreshStatus(), showPage((serviceUrl || "http://127.0.0.1:7767").replace(/\/+$/, ""))]);
 }
 
 $('[data-newsmark-action="retry"]').addEventListener("click", async (event) => {
@@ -109,17 +130,17 @@ $('[data-newsmark-action="retry"]').addEventListener("click", async (event) => {
   await api.runtime.sendMessage({ type: "retry" }).catch(() => {});
   event.target.disabled = false;
   await refresh();
-// While the popup is open, keep the connection and the pending count current: deliveries happen
-// in the background (alarm, settings change) and the user watches for them here.
-setInterval(refreshStatus, 3000);
 });
 
-$('[data-newsmark-action="options"]').addEventListener("click", (event) => {
-  event.preventDefault();
-  api.runtime.openOptionsPage();
-});
+for (const link of document.querySelectorAll('[data-newsmark-action="options"]')) {
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    api.runtime.openOptionsPage();
+  });
+}
 
 refresh();
 // While the popup is open, keep the connection and the pending count current: deliveries happen
-// in the background (alarm, settings change) and the user watches for them here.
+// in the background (alarm, settings change) and the user watches for them here. One interval for
+// the popup's life (set here, not per click, or every Retry would add another).
 setInterval(refreshStatus, 3000);

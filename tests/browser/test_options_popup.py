@@ -15,6 +15,8 @@ from playwright.sync_api import expect
 from helpers import body
 from newsmark import __version__
 
+from .actions import mouse_select, wait_ready, wait_saved
+
 pytestmark = pytest.mark.browser
 
 
@@ -32,7 +34,7 @@ def send(page, message: dict) -> dict:
     return page.evaluate("m => chrome.runtime.sendMessage(m)", message)
 
 
-def fill_options(page, service_url: str, token: str, annotator: str = "") -> None:
+def fill_options(page, service_url: str, token: str, annotator: str = "coder-a") -> None:
     page.fill('[data-newsmark-setting="serviceUrl"]', service_url)
     page.fill('[data-newsmark-setting="token"]', token)
     page.fill('[data-newsmark-setting="annotator"]', annotator)
@@ -43,34 +45,88 @@ def stored(service, annotation_id: str) -> list[dict]:
     return [a for a in items if a["id"] == annotation_id]
 
 
+def saved_settings(service_worker) -> dict | None:
+    return service_worker.evaluate("chrome.storage.local.get('settings').then(r => r.settings ?? null)")
+
+
 # --- options page: "Test connection" ---------------------------------------------------------------
 
 
-def test_connection_ok_shows_version(service, extension_page):
+def test_connection_ok_shows_version_and_saves(service, extension_page, service_worker):
     page = extension_page("options.html")
-    fill_options(page, service.url, service.token)
+    fill_options(page, service.url + "/", service.token, "coder-t")
     page.click('[data-newsmark-action="test"]')
     status = page.locator("[data-newsmark-status]")
     expect(status).to_have_attribute("data-newsmark-status", "ok")
     expect(status).to_contain_text(f"OK: newsmark {__version__}")
+    expect(status).to_contain_text("Saved.")
+    assert saved_settings(service_worker) == {
+        "serviceUrl": service.url,
+        "token": service.token,
+        "annotator": "coder-t",
+    }
 
 
-def test_connection_wrong_token(service, extension_page):
+def test_a_passing_test_saves_so_coding_works_without_pressing_save(site, service, extension_page):
+    """The user fills the form, tests it and goes coding: what was tested is what is used."""
+    options = extension_page("options.html")
+    fill_options(options, service.url, service.token, "coder-t")
+    options.click('[data-newsmark-action="test"]')
+    expect(options.locator("[data-newsmark-status]")).to_have_attribute("data-newsmark-status", "ok")
+    page = site.open()
+    wait_ready(page)
+    mouse_select(page, "85 targets")
+    page.keyboard.press("f")
+    expect(page.locator("mark[data-newsmark-tag=figure]")).to_have_text("85 targets")
+    wait_saved(page)
+    items = service.session().get(f"{service.url}/api/annotations").json()["items"]
+    assert [(a["quote"]["exact"], a["tag"], a["annotator"]) for a in items] == [
+        ("85 targets", "figure", "coder-t")
+    ]
+
+
+def test_a_test_without_a_coder_name_says_that_coding_needs_one(service, extension_page, service_worker):
     page = extension_page("options.html")
-    fill_options(page, service.url, "not-the-token")
+    fill_options(page, service.url, service.token, annotator="")
+    page.click('[data-newsmark-action="test"]')
+    status = page.locator("[data-newsmark-status]")
+    expect(status).to_have_attribute("data-newsmark-status", "no-coder")
+    expect(status).to_contain_text(f"Connection OK: newsmark {__version__}")
+    expect(status).to_contain_text("Coding still needs your coder name")
+    assert not status.inner_text().startswith("OK")
+    # The connection itself is right, so it is kept: the popup can already show the service.
+    assert saved_settings(service_worker) == {
+        "serviceUrl": service.url,
+        "token": service.token,
+        "annotator": "",
+    }
+
+
+def test_connection_wrong_token(service, configure, extension_page, service_worker):
+    configure(service.url, service.token, annotator="coder-a")
+    page = extension_page("options.html")
+    fill_options(page, service.url, "not-the-token", "coder-z")
     page.click('[data-newsmark-action="test"]')
     status = page.locator("[data-newsmark-status]")
     expect(status).to_have_attribute("data-newsmark-status", "unauthorized")
     expect(status).to_contain_text("Wrong token")
+    expect(status).to_contain_text("Nothing was saved")
+    assert saved_settings(service_worker) == {
+        "serviceUrl": service.url,
+        "token": service.token,
+        "annotator": "coder-a",
+    }
 
 
-def test_connection_unreachable(closed_port_url, extension_page):
+def test_connection_unreachable(closed_port_url, extension_page, service_worker):
     page = extension_page("options.html")
     fill_options(page, closed_port_url, "whatever")
     page.click('[data-newsmark-action="test"]')
     status = page.locator("[data-newsmark-status]")
     expect(status).to_have_attribute("data-newsmark-status", "unreachable")
     expect(status).to_contain_text(f"Unreachable: nothing answers at {closed_port_url}")
+    expect(status).to_contain_text("Nothing was saved")
+    assert saved_settings(service_worker) is None
 
 
 def test_connection_uses_the_form_not_the_saved_settings(service, configure, extension_page):
@@ -82,11 +138,14 @@ def test_connection_uses_the_form_not_the_saved_settings(service, configure, ext
     expect(page.locator("[data-newsmark-status]")).to_have_attribute("data-newsmark-status", "ok")
 
 
-def test_connection_rejects_a_url_that_is_not_one(extension_page):
+def test_connection_rejects_a_url_that_is_not_one(extension_page, service_worker):
     page = extension_page("options.html")
     fill_options(page, "not a url", "x")
     page.click('[data-newsmark-action="test"]')
-    expect(page.locator("[data-newsmark-status]")).to_have_attribute("data-newsmark-status", "error")
+    status = page.locator("[data-newsmark-status]")
+    expect(status).to_have_attribute("data-newsmark-status", "error")
+    expect(status).to_contain_text("Nothing was saved")
+    assert saved_settings(service_worker) is None
 
 
 # --- options page: saving ---------------------------------------------------------------------------
@@ -107,7 +166,7 @@ def test_save_persists_settings(extension_page, service_worker):
     expect(page.locator('[data-newsmark-setting="serviceUrl"]')).to_have_value("http://127.0.0.1:7800")
     expect(page.locator('[data-newsmark-setting="token"]')).to_have_value("tok-123")
     expect(page.locator('[data-newsmark-setting="annotator"]')).to_have_value("coder-b")
-    settings = service_worker.evaluate("chrome.storage.local.get('settings').then(r => r.settings)")
+    settings = saved_settings(service_worker)
     assert settings == {"serviceUrl": "http://127.0.0.1:7800", "token": "tok-123", "annotator": "coder-b"}
 
 
@@ -120,7 +179,12 @@ def test_popup_connected_on_a_page_that_is_no_article(service, configure, extens
     connection = popup.locator("[data-newsmark-connection]")
     expect(connection).to_have_attribute("data-newsmark-connection", "ok")
     expect(connection).to_contain_text(__version__)
-    expect(popup.locator("[data-newsmark-pending]")).to_have_text("0")
+    delivery = popup.locator("[data-newsmark-delivery]")
+    expect(delivery).to_have_attribute("data-newsmark-pending", "0")
+    expect(popup.locator("[data-newsmark-heading]")).to_have_text("All codes delivered")
+    expect(popup.locator("[data-newsmark-waiting]")).to_be_hidden()
+    expect(popup.locator('[data-newsmark-action="retry"]')).to_be_hidden()
+    assert "waiting" not in delivery.inner_text().lower()
     expect(popup.locator("[data-newsmark-page]")).to_have_text("Not a lite.cnn.com article.")
     expect(popup.locator("[data-newsmark-article]")).to_be_hidden()
 
@@ -133,6 +197,78 @@ def test_popup_shows_what_is_wrong(which, service, closed_port_url, configure, e
         configure(service.url, "wrong")
     popup = extension_page("popup.html")
     expect(popup.locator("[data-newsmark-connection]")).to_have_attribute("data-newsmark-connection", which)
+    expect(popup.locator("[data-newsmark-delivery]")).to_have_attribute("data-newsmark-delivery", which)
+
+
+def queue_two(page) -> list[dict]:
+    """Two passages coded while the service does not take them: both wait in the outbox."""
+    made = [body("85 targets", tag="figure"), body("Joe Biden", tag="actor")]
+    for annotation in made:
+        assert send(page, {"type": "create", "annotation": annotation})["pending"] is True
+    return made
+
+
+def test_popup_heading_while_the_service_is_down(service, closed_port_url, configure, extension_page):
+    configure(closed_port_url, service.token)
+    page = extension_page("options.html")
+    assert send(page, {"type": "create", "annotation": body("85 targets", tag="figure")})["pending"] is True
+    popup = extension_page("popup.html")
+    heading = popup.locator("[data-newsmark-heading]")
+    expect(heading).to_have_text("Service not reachable — 1 change kept, sent when it is back")
+    expect(popup.locator("[data-newsmark-outbox] > li")).to_have_count(1)
+    assert send(page, {"type": "create", "annotation": body("Joe Biden", tag="actor")})["pending"] is True
+    # The open popup follows on its own (it asks the worker every 3 s).
+    expect(heading).to_have_text(
+        "Service not reachable — 2 changes kept, sent when it is back", timeout=10_000
+    )
+    expect(popup.locator("[data-newsmark-outbox] > li")).to_have_count(2)
+
+
+def test_popup_heading_with_a_wrong_token_links_to_settings(service, configure, extension_page, browser):
+    configure(service.url, "wrong")
+    page = extension_page("options.html")
+    queue_two(page)  # refused for the token: kept until it is fixed
+    page.close()  # else the link would bring this open options tab to the front, not open one
+    popup = extension_page("popup.html")
+    expect(popup.locator("[data-newsmark-heading]")).to_have_text(
+        "Wrong token — 2 changes kept until it is fixed"
+    )
+    detail = popup.locator("[data-newsmark-detail]")
+    expect(detail).to_contain_text("newsmark token")
+    link = detail.get_by_role("link", name="Settings")
+    expect(link).to_be_visible()
+    with browser.expect_page() as opened:
+        link.click()
+    expect(opened.value).to_have_url(re.compile(r"/options\.html$"))
+
+
+def test_popup_heading_while_changes_are_delivered(service, configure, extension_page, service_worker):
+    """Work an earlier session left in the outbox (as after a browser restart), the service up:
+    the popup says it is being delivered, then that everything is."""
+    configure(service.url, service.token)
+    made = [body("85 targets", tag="figure"), body("Joe Biden", tag="actor")]
+    service_worker.evaluate(
+        """(made) => chrome.storage.local.set({outbox: made.map((annotation, n) => ({
+            key: `left-${n}`, op: "create", id: annotation.id, url: annotation.url, body: annotation,
+            attempts: 1, nextAttemptAt: Date.now() + 300000, lastError: "Cannot reach the service"}))})""",
+        made,
+    )
+    popup = extension_page("popup.html")
+    heading = popup.locator("[data-newsmark-heading]")
+    expect(heading).to_have_text("2 changes waiting — delivering")
+    expect(heading).to_have_text("All codes delivered", timeout=15_000)
+    expect(popup.locator("[data-newsmark-waiting]")).to_be_hidden()
+    for annotation in made:
+        assert len(stored(service, annotation["id"])) == 1
+
+
+def test_popup_says_when_no_coder_name_is_set(service, configure, extension_page):
+    configure(service.url, service.token, annotator="")
+    popup = extension_page("popup.html")
+    expect(popup.locator("[data-newsmark-heading]")).to_have_text("All codes delivered")
+    detail = popup.locator("[data-newsmark-detail]")
+    expect(detail).to_contain_text("No coder name is set")
+    expect(detail.get_by_role("link", name="Settings")).to_be_visible()
 
 
 def test_popup_shows_the_articles_state(service, configure, extension_page):
@@ -183,7 +319,7 @@ def test_create_is_queued_while_unreachable_and_delivered_once(
     expect(popup.locator("[data-newsmark-connection]")).to_have_attribute(
         "data-newsmark-connection", "unreachable"
     )
-    expect(popup.locator("[data-newsmark-pending]")).to_have_text("1")
+    expect(popup.locator("[data-newsmark-delivery]")).to_have_attribute("data-newsmark-pending", "1")
     expect(popup.locator("[data-newsmark-outbox] > li")).to_contain_text("85 targets")
     status = send(page, {"type": "status"})
     assert status["pending"] == 1
@@ -209,7 +345,8 @@ def test_create_is_queued_while_unreachable_and_delivered_once(
 
     popup.reload()
     expect(popup.locator("[data-newsmark-connection]")).to_have_attribute("data-newsmark-connection", "ok")
-    expect(popup.locator("[data-newsmark-pending]")).to_have_text("0")
+    expect(popup.locator("[data-newsmark-delivery]")).to_have_attribute("data-newsmark-pending", "0")
+    expect(popup.locator("[data-newsmark-heading]")).to_have_text("All codes delivered")
 
 
 def test_changes_to_a_queued_annotation_keep_their_order(service, closed_port_url, configure, extension_page):
@@ -306,7 +443,9 @@ def test_outbox_is_delivered_without_asking_once_the_service_is_back(service, co
     configure(service.url, service.token)
     popup = extension_page("popup.html")  # it refreshes while open: watch the count drop
     expect(popup.locator("[data-newsmark-connection]")).to_have_attribute("data-newsmark-connection", "ok")
-    expect(popup.locator("[data-newsmark-pending]")).to_have_text("0", timeout=15_000)
+    expect(popup.locator("[data-newsmark-delivery]")).to_have_attribute(
+        "data-newsmark-pending", "0", timeout=15_000
+    )
     assert len(stored(service, annotation["id"])) == 1
 
 

@@ -42,7 +42,7 @@ def test_popup_shows_counts_pending_and_the_orphan_list(ready_site, service, ser
     expect(popup.locator('[data-newsmark-count="actor"]')).to_have_text("2")
     expect(popup.locator('[data-newsmark-count="figure"]')).to_have_text("1")
     expect(popup.locator('[data-newsmark-count="claim"]')).to_have_text("0")
-    expect(popup.locator("[data-newsmark-pending]")).to_have_text("0")
+    expect(popup.locator("[data-newsmark-delivery]")).to_have_attribute("data-newsmark-pending", "0")
     orphans = popup.locator("[data-newsmark-orphans] li")
     expect(orphans).to_have_count(1)
     expect(orphans.first).to_contain_text("John Kirby")
