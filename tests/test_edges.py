@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import stat
 from itertools import count, pairwise
 from pathlib import Path
@@ -391,6 +392,36 @@ def test_chart_columns_link_only_where_there_is_something_to_list():
             ((1, 2), (2, 0), (3, 1))]  # fmt: skip
     drawn = Page(str(charts.columns(rows, title="per day", link=lambda flt: "/?since=" + flt["since"])))
     assert [a.attrs["href"] for a in drawn.find("a")] == ["/?since=2024-02-01", "/?since=2024-02-03"]
+
+
+@pytest.mark.parametrize("days", [1, 3, 8, 9, 31, 120, 400])
+def test_chart_dates_sit_under_their_columns_and_never_overlap(days):
+    from datetime import date, timedelta
+
+    labels = [(date(2024, 1, 1) + timedelta(days=n)).isoformat() for n in range(days)]
+    rows = [(day, n % 3, {"since": day, "until": day}) for n, day in enumerate(labels)]
+    svg = str(charts.columns(rows, title="per day", link=lambda flt: "/"))
+    placed = []  # (column, label centre, column's left and right)
+    for n, group in enumerate(svg.split('<g class="row">')[1:]):
+        rect = re.search(r'<rect class="bar" x="([\d.]+)" y="\d+" width="([\d.]+)"', group)
+        text = re.search(
+            r'<text class="tick date" x="([\d.]+)"[^>]*text-anchor="middle">([^<]+)</text>', group
+        )
+        if text:
+            left, width = float(rect[1]), float(rect[2])
+            assert text[2] == labels[n]
+            placed.append((n, float(text[1]), left, left + width))
+    assert [p[0] for p in placed][:1] == [0] and placed[-1][0] == days - 1  # the first and the last
+    for _, centre, left, right in placed:
+        assert left - 0.1 <= centre <= right + 0.1
+    room = len(labels[0]) * charts.LABEL_CHAR_WIDTH
+    assert all(b[1] - a[1] >= room for a, b in pairwise(placed))  # never on top of each other
+    if days <= 8:
+        assert len(placed) == days  # a week or so: every day has its date
+    else:
+        assert len(placed) >= min(days // 2, 8)  # as many as fit side by side
+    width = float(re.search(r'<svg [^>]*width="(\d+)"', svg)[1])
+    assert all(room / 2 <= p[1] <= width - room / 2 for p in placed)  # inside the picture
 
 
 def test_long_chart_labels_are_shortened_with_the_whole_in_the_tooltip():

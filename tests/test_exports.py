@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -72,10 +73,16 @@ def test_csv_round_trips_through_pandas(data_dir, tricky, excel):
 
 
 def test_export_formats_over_the_api(client, tricky_api):
-    for fmt, media in (("json", "application/json"), ("jsonl", "application/x-ndjson"), ("csv", "text/csv")):
+    for fmt, media, ending in (
+        ("json", "application/json", "json"),
+        ("jsonl", "application/x-ndjson", "jsonl"),
+        ("csv", "text/csv", "csv"),
+        ("w3c", 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"', "jsonld"),
+    ):
         r = client.get(f"/api/export?format={fmt}")
         assert r.status_code == 200 and r.content_type.startswith(media)
-        assert f'.{fmt}"' in r.headers["Content-Disposition"]
+        name = rf'attachment; filename="newsmark-export-\d{{8}}T\d{{6}}Z\.{ending}"'
+        assert re.fullmatch(name, r.headers["Content-Disposition"])
     csv_excel = client.get("/api/export?format=csv&excel=true").data
     assert csv_excel.startswith(b"\xef\xbb\xbf")
     filtered = client.get("/api/export?format=jsonl&tag=actor").data.decode().splitlines()

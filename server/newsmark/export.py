@@ -43,6 +43,9 @@ MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "w3c": 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
 }
+#: The file name's ending of each format's download: W3C Web Annotations are JSON-LD, and
+#: ``.jsonld`` is the ending tools (and the W3C's own ``anno.jsonld``) use for it.
+FILE_EXTENSIONS = {"json": "json", "jsonl": "jsonl", "csv": "csv", "w3c": "jsonld"}
 #: The header of ``GET /api/export`` that says how many annotations the export holds.
 TOTAL_HEADER = "X-Newsmark-Total"
 #: With ``skip_damaged``: how many damaged documents the export left out.

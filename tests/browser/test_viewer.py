@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import re
+import uuid
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
 from helpers import ARTICLE_URL, body
 from newsmark import contract
@@ -271,3 +275,175 @@ def test_sign_out_in_the_browser_closes_every_page_and_route_to_the_old_cookie(
         assert page.locator("tr[data-id], article.text").count() == 0, path
     assert len(service.session().get(f"{service.url}/api/annotations").json()["items"]) == 4
     thief.close()
+
+
+def minute(iso: str) -> str:
+    """A stored time as the table shows it."""
+    return iso[:16].replace("T", " ")
+
+
+def test_an_edit_shows_its_edited_time_at_once_and_the_list_stays_as_it_was(viewer, seeded):
+    page = viewer.page
+    page.select_option("select[name=annotator]", "ben")
+    page.select_option("select[name=sort]", "oldest")
+    page.click("form.filters button[type=submit]")
+    address, order = page.url, viewer.rows()
+    assert order == [seeded[1]["id"], seeded[3]["id"]]
+    page.evaluate("window.notReloaded = true")  # gone if the page were loaded again
+    for target in (seeded[3], seeded[1]):
+        expect(viewer.row(target["id"]).locator(".edited")).to_have_count(0)  # never edited yet
+
+    note_row = viewer.row(seeded[3]["id"])
+    note = note_row.locator("textarea.edit-note")
+    note.fill("a threat, or a promise")
+    note.press("Control+Enter")
+    note_row.locator(".status").get_by_text("note saved").wait_for()
+    updated = viewer.stored(seeded[3]["id"]).json()["updated"]
+    assert updated != seeded[3]["created"]
+    edited = note_row.locator("td.time .edited")
+    expect(edited).to_have_text(f"edited {minute(updated)}")
+    expect(edited.locator("time")).to_have_attribute("datetime", updated)
+
+    tag_row = viewer.row(seeded[1]["id"])
+    tag_row.locator("select.edit-tag").select_option("claim")
+    tag_row.locator(".status").get_by_text("tag saved: claim").wait_for()
+    updated = viewer.stored(seeded[1]["id"]).json()["updated"]
+    expect(tag_row.locator("td.time .edited time")).to_have_attribute("datetime", updated)
+    expect(tag_row.locator("td.time .edited")).to_have_text(f"edited {minute(updated)}")
+
+    assert page.evaluate("window.notReloaded") is True
+    assert (page.url, viewer.rows()) == (address, order)
+    assert page.locator("select[name=annotator]").input_value() == "ben"
+    # What a reload shows is what was shown.
+    shown = [viewer.row(i).locator("td.time").inner_text() for i in order]
+    page.reload()
+    assert [viewer.row(i).locator("td.time").inner_text() for i in order] == shown
+    assert viewer.errors == []
+
+
+LONG_CODER = "coder-with-a-rather-long-name-from-the-second-team"
+
+LINES_JS = """td => {
+  // How many lines the cell's text takes: the distinct tops of its text's boxes.
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+}"""
+
+
+def table_at(chromium, service, width: int, coders: list[str]) -> Viewer:
+    """The table at a window ``width`` px wide, one annotation per coder, with long quotes and notes
+    (they take the table's width, which is when a short name used to break at its hyphen)."""
+    api = service.session()
+    for who in coders:
+        made = body("US conducted major airstrikes on 85 targets across seven locations in Iraq and Syria",
+                    tag="actor", annotator=who, note="who speaks " * 12)  # fmt: skip
+        assert api.post(f"{service.url}/api/annotations", json=made).status_code == 201
+    v = Viewer(chromium, service)
+    v.page.set_viewport_size({"width": width, "height": 900})
+    v.page.goto(service.viewer_link)
+    expect(v.page.locator("td.coder")).to_have_count(len(coders))
+    return v
+
+
+def coder_lines(v: Viewer) -> dict[str, int]:
+    cells = v.page.locator("td.coder")
+    return {cells.nth(n).inner_text(): cells.nth(n).evaluate(LINES_JS) for n in range(cells.count())}
+
+
+@pytest.mark.parametrize("width", [1200, 800])
+def test_short_coder_names_do_not_wrap(chromium, service, width):
+    v = table_at(chromium, service, width, ["coder-a", "coder-b"])
+    assert coder_lines(v) == {"coder-a": 1, "coder-b": 1}
+    for cell in v.page.locator("td.coder").all():
+        assert cell.evaluate("td => td.scrollWidth <= td.clientWidth")  # shown whole, not cut
+    v.page.screenshot(path=str(OUTPUT / f"viewer-coders-{width}.png"))
+    v.context.close()
+
+
+@pytest.mark.parametrize("width", [1200, 800])
+def test_a_long_coder_name_is_one_line_cut_short_with_the_whole_in_its_title(chromium, service, width):
+    v = table_at(chromium, service, width, ["coder-a", LONG_CODER])
+    assert coder_lines(v)["coder-a"] == 1
+    long = v.page.locator("td.coder", has_text="coder-with")
+    assert long.evaluate(LINES_JS) == 1
+    assert long.get_attribute("title") == LONG_CODER  # the whole name, on hover
+    assert long.evaluate("td => td.scrollWidth > td.clientWidth")  # cut…
+    assert long.evaluate("td => getComputedStyle(td).textOverflow") == "ellipsis"  # …with "…"
+    v.context.close()
+
+
+def coded_on(service, days: list[str]) -> None:
+    """One annotation made on each of ``days`` (at noon UTC), through the import, which keeps times."""
+    api = service.session()
+    first = body("85 targets", tag="figure")
+    assert api.post(f"{service.url}/api/annotations", json=first).status_code == 201
+    made = api.get(f"{service.url}/api/annotations/{first['id']}").json()
+    noon = [f"{day}T12:00:00.000Z" for day in days]
+    copies = [{**made, "id": str(uuid.uuid4()), "created": t, "updated": t} for t in noon]
+    imported = api.post(
+        f"{service.url}/api/import",
+        json={
+            "schema_version": made["schema_version"],
+            "exported_at": "2025-01-01T00:00:00.000Z",
+            "generator": {"name": "newsmark", "version": "test"},
+            "articles": [],
+            "annotations": copies,
+        },
+    )
+    assert imported.status_code == 200, imported.text
+    assert api.delete(f"{service.url}/api/annotations/{first['id']}").status_code == 204
+
+
+DATES_JS = """svg => [...svg.querySelectorAll("text")]
+  .filter(t => /^\\d{4}-\\d{2}-\\d{2}$/.test(t.textContent))
+  .map(t => {
+    // Each date label, and the column of the same day (named in its group's tooltip).
+    const row = [...svg.querySelectorAll("g.row")]
+      .find(g => g.querySelector("title").textContent.startsWith(t.textContent + ":"));
+    const label = t.getBoundingClientRect();
+    const bar = row.querySelector("rect").getBoundingClientRect();
+    return {day: t.textContent, from: label.left, to: label.right, centre: label.left + label.width / 2,
+            left: bar.left, right: bar.right};
+  })"""
+
+
+def chart_over_time(chromium, service) -> tuple[Viewer, list[dict]]:
+    v = Viewer(chromium, service)
+    v.page.set_viewport_size({"width": 1200, "height": 900})
+    v.page.goto(service.viewer_link.replace("/?", "/charts?"))
+    return v, v.page.locator("svg.chart").last.evaluate(DATES_JS)
+
+
+def test_each_date_on_the_chart_over_time_sits_under_its_column(chromium, service):
+    """Five days (one without annotations): each day's date is centred under its own column."""
+    coded_on(service, ["2024-02-01", "2024-02-02", "2024-02-04", "2024-02-05", "2024-02-05"])
+    v, placed = chart_over_time(chromium, service)
+    assert [p["day"] for p in placed] == [f"2024-02-0{n}" for n in range(1, 6)]
+    for p in placed:
+        assert p["left"] - 2 <= p["centre"] <= p["right"] + 2, p
+    v.page.screenshot(path=str(OUTPUT / "viewer-chart-days.png"), full_page=True)
+    v.context.close()
+
+
+def test_a_year_of_days_labels_some_columns_each_under_its_own_and_none_overlapping(chromium, service):
+    coded_on(service, ["2024-01-01", "2024-06-30", "2025-01-02"])  # 368 columns, one a day
+    v, placed = chart_over_time(chromium, service)
+    assert placed[0]["day"] == "2024-01-01" and placed[-1]["day"] == "2025-01-02"
+    assert len(placed) >= 5
+    for p in placed:
+        assert p["left"] - 2 <= p["centre"] <= p["right"] + 2, p
+    for a, b in itertools.pairwise(placed):
+        assert a["to"] < b["from"], (a, b)  # side by side, not on top of each other
+    figure = v.page.locator("figure").last.bounding_box()
+    assert figure["x"] <= placed[0]["from"] and placed[-1]["to"] <= figure["x"] + figure["width"]
+    v.context.close()
+
+
+def test_the_w3c_download_is_a_jsonld_file(viewer):
+    with viewer.page.expect_download() as info:
+        viewer.page.click('a[data-export="W3C Web Annotation"]')
+    download = info.value
+    assert re.fullmatch(r"newsmark-export-\d{8}T\d{6}Z\.jsonld", download.suggested_filename)
+    exported = json.loads(download.path().read_bytes())
+    assert exported["type"] == "AnnotationCollection" and exported["total"] == 4

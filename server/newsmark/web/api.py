@@ -131,7 +131,8 @@ def export_annotations() -> Response:
     )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     response = Response(chunks, content_type=export.MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="newsmark-export-{stamp}.{fmt}"'
+    name = f"newsmark-export-{stamp}.{export.FILE_EXTENSIONS[fmt]}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers[export.TOTAL_HEADER] = str(total)  # for a progress bar (the body's length is not known)
     if args["skip_damaged"]:
         response.headers[export.SKIPPED_HEADER] = str(len(skipped))  # which: GET /api/damaged

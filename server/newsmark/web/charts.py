@@ -6,6 +6,7 @@ Content Security Policy allows no inline style.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from markupsafe import Markup
@@ -17,6 +18,8 @@ BAR_WIDTH = 420
 ROW_HEIGHT = 24
 MAX_COLUMN = 36  # the widest column over time, in pixels
 MAX_LABEL = 34  # characters; the full label is in the bar's tooltip
+LABEL_CHAR_WIDTH = 7  # pixels a character of a 12 px date label takes, at most (digits are about 6.7)
+LABEL_GAP = 8  # pixels kept free between two date labels
 
 
 def _short(label: str) -> str:
@@ -71,17 +74,22 @@ def bars(
 
 
 def columns(rows: Sequence[Row], *, title: str, link: Callable[[dict[str, str]], str]) -> Markup:
-    """A column for each period in order (days or months, the empty ones too), with its date range below."""
+    """A column for each period in order (days or months, the empty ones too), its date centred under it.
+
+    When the columns are too narrow for every date, every k-th column is labelled (and the last),
+    so labels never overlap; each label sits in its column's group, under that column.
+    """
     if not rows:
         return Markup('<p class="empty">Nothing to chart.</p>')
     top = max(count for _, count, _ in rows) or 1
-    plot_w, plot_h, left, bottom = 680, 160, 40, 36
+    plot_w, plot_h, left, right, bottom = 650, 160, 40, 40, 36
     step = plot_w / len(rows)
     gap = 1 if step >= 3 else 0
     width = min(max(step - gap, 0.5), MAX_COLUMN)  # a few days make narrow columns, not slabs
+    labelled = _labelled(len(rows), step, max(len(label) for label, _, _ in rows))
     parts = [
         Markup('<svg class="chart" role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}">').format(
-            w=left + plot_w + 10, h=plot_h + bottom + 10
+            w=left + plot_w + right, h=plot_h + bottom + 10
         ),
         Markup("<title>{}</title>").format(title),
         Markup('<line class="axis" x1="{x}" y1="{y}" x2="{x2}" y2="{y}"></line>').format(
@@ -96,27 +104,39 @@ def columns(rows: Sequence[Row], *, title: str, link: Callable[[dict[str, str]],
     ]
     for n, (label, count, flt) in enumerate(rows):
         height = round(plot_h * count / top)
-        rect = Markup(
+        centre = left + n * step + step / 2
+        date = (
+            Markup('<text class="tick date" x="{x:.1f}" y="{y}" text-anchor="middle">{label}</text>').format(
+                x=centre, y=plot_h + 24, label=label
+            )
+            if n in labelled
+            else Markup("")
+        )
+        column = Markup(
             '<g class="row"><title>{label}: {count}</title>'
-            '<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h}"></rect></g>'
+            '<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h}"></rect>{date}</g>'
         ).format(
             label=label,
             count=count,
-            x=left + n * step + (step - width) / 2,
+            x=centre - width / 2,
             y=plot_h + 5 - height,
             w=width,
             h=height,
+            date=date,
         )
-        parts.append(Markup('<a href="{}">{}</a>').format(link(flt), rect) if count else rect)
-    first, last = rows[0][0], rows[-1][0]
-    parts.append(
-        Markup('<text class="tick" x="{x}" y="{y}">{first}</text>').format(x=left, y=plot_h + 24, first=first)
-    )
-    if last != first:
-        parts.append(
-            Markup('<text class="tick" x="{x}" y="{y}" text-anchor="end">{last}</text>').format(
-                x=left + plot_w, y=plot_h + 24, last=last
-            )
-        )
+        parts.append(Markup('<a href="{}">{}</a>').format(link(flt), column) if count else column)
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
+
+
+def _labelled(count: int, step: float, longest: int) -> set[int]:
+    """Which of ``count`` columns ``step`` pixels apart get their date: every k-th, k the fewest
+    columns a label of ``longest`` characters needs, and the last one in place of the k-th before
+    it when they would be closer than that."""
+    every = max(1, math.ceil((longest * LABEL_CHAR_WIDTH + LABEL_GAP) / step))
+    chosen = set(range(0, count, every))
+    last = count - 1
+    if last not in chosen:
+        chosen.discard(last - last % every)  # too close to the last one, which matters more
+        chosen.add(last)
+    return chosen if chosen else {0}

@@ -1,5 +1,6 @@
 // The viewer's only script (the Content Security Policy allows no inline script).
-// Table: change a tag or a note in place; delete with a confirmation, and undo while the page is open.
+// Table: change a tag or a note in place (its "edited" time shows at once); delete with a
+// confirmation, and undo while the page is open.
 // Article page: jump from highlight to highlight.
 // Text only ever goes into the page through textContent, never parsed as HTML.
 
@@ -43,6 +44,24 @@ function bumpTotal(by) {
   if (total) total.textContent = String(Number(total.textContent) + by);
 }
 
+// "2024-02-03T08:43:12.345Z" as the table shows times: "2024-02-03 08:43" (UTC, as stored).
+function minute(iso) {
+  return iso.slice(0, 16).replace("T", " ");
+}
+
+// The row's "edited" line, from the service's answer to the edit: shown at once, in the same form
+// the page renders it, without reloading (which would lose the place in the list).
+function showEdited(row, updated) {
+  if (!updated) return;
+  const cell = row.querySelector("td.time");
+  let edited = cell.querySelector(".edited");
+  if (!edited) {
+    edited = el("small", { className: "edited" });
+    cell.append(edited);
+  }
+  edited.replaceChildren("edited ", el("time", { dateTime: updated }, minute(updated)));
+}
+
 function setupTag(row, id) {
   const select = row.querySelector("select.edit-tag");
   select.addEventListener("change", async () => {
@@ -50,8 +69,9 @@ function setupTag(row, id) {
     const tag = select.value;
     say(row, "saving…");
     try {
-      await api("PATCH", `/api/annotations/${id}`, { tag });
+      const saved = await api("PATCH", `/api/annotations/${id}`, { tag });
       select.dataset.value = tag;
+      showEdited(row, saved?.updated);
       row.querySelector("td.quote mark")?.setAttribute("class", `hl tag-${tag}`);
       bumpCount(before, -1);
       bumpCount(tag, 1);
@@ -70,8 +90,9 @@ function setupNote(row, id) {
     if ((note ?? "") === box.dataset.value) return;
     say(row, "saving…");
     try {
-      await api("PATCH", `/api/annotations/${id}`, { note });
+      const saved = await api("PATCH", `/api/annotations/${id}`, { note });
       box.dataset.value = note ?? "";
+      showEdited(row, saved?.updated);
       say(row, "note saved");
     } catch (error) {
       say(row, error.message, true);
