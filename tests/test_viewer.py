@@ -479,3 +479,17 @@ def test_no_article_key_or_sign_in_form_makes_the_viewer_fail(viewer, anon, code
     assert response.status_code in (200, 404, 422), response.get_data(as_text=True)[-500:]
     response = anon.post("/signin", data=form)
     assert response.status_code in (303, 401)
+
+
+def test_the_article_page_and_the_table_say_when_an_annotation_was_edited(viewer, client, store, clock):
+    clock.at("2024-02-03")
+    made = client.post("/api/annotations", json=body("85 targets")).get_json()
+    page = viewer.get(f"/articles/{ARTICLE_URL}").get_data(as_text=True)
+    assert "edited" not in page
+    clock.at("2024-02-05")
+    edited = client.patch(f"/api/annotations/{made['id']}", json={"note": "later"}).get_json()
+    assert edited["updated"].startswith("2024-02-05")
+    page = viewer.get(f"/articles/{ARTICLE_URL}").get_data(as_text=True)
+    assert "coder-a · 2024-02-03 12:00 · edited 2024-02-05 12:00" in page
+    table = viewer.get("/").get_data(as_text=True)
+    assert f'edited <time datetime="{edited["updated"]}">2024-02-05 12:00</time>' in table

@@ -135,6 +135,11 @@ _PATHS: dict[str, dict[str, Any]] = {
                 "200": {
                     "description": "the export document (schemas/export.schema.json), streamed",
                     "headers": {
+                        "Content-Disposition": {
+                            "description": 'attachment; filename="newsmark-export-<UTC time>.<json|jsonl|csv|'
+                            'jsonld>" (w3c is JSON-LD: .jsonld)',
+                            "schema": {"type": "string"},
+                        },
                         "X-Newsmark-Total": {
                             "description": "how many annotations the export holds",
                             "schema": {"type": "integer", "minimum": 0},
