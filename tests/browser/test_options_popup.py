@@ -16,6 +16,7 @@ from helpers import body
 from newsmark import __version__
 
 from .actions import mouse_select, wait_ready, wait_saved
+from .conftest import OUTPUT
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +74,8 @@ def test_a_passing_test_saves_so_coding_works_without_pressing_save(site, servic
     fill_options(options, service.url, service.token, "coder-t")
     options.click('[data-newsmark-action="test"]')
     expect(options.locator("[data-newsmark-status]")).to_have_attribute("data-newsmark-status", "ok")
+    OUTPUT.mkdir(exist_ok=True)
+    options.screenshot(path=str(OUTPUT / "options-tested-and-saved.png"))
     page = site.open()
     wait_ready(page)
     mouse_select(page, "85 targets")
@@ -222,6 +225,9 @@ def test_popup_heading_while_the_service_is_down(service, closed_port_url, confi
         "Service not reachable — 2 changes kept, sent when it is back", timeout=10_000
     )
     expect(popup.locator("[data-newsmark-outbox] > li")).to_have_count(2)
+    OUTPUT.mkdir(exist_ok=True)
+    popup.set_viewport_size({"width": 400, "height": 420})
+    popup.screenshot(path=str(OUTPUT / "popup-unreachable.png"))
 
 
 def test_popup_heading_with_a_wrong_token_links_to_settings(service, configure, extension_page, browser):
@@ -237,6 +243,9 @@ def test_popup_heading_with_a_wrong_token_links_to_settings(service, configure, 
     expect(detail).to_contain_text("newsmark token")
     link = detail.get_by_role("link", name="Settings")
     expect(link).to_be_visible()
+    OUTPUT.mkdir(exist_ok=True)
+    popup.set_viewport_size({"width": 400, "height": 420})
+    popup.screenshot(path=str(OUTPUT / "popup-wrong-token.png"))
     with browser.expect_page() as opened:
         link.click()
     expect(opened.value).to_have_url(re.compile(r"/options\.html$"))
