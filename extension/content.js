@@ -82,7 +82,7 @@
     box.dataset.newsmarkSide = at.side;
   }
 
-  /** A viewport rectangle that follows the page: `read()` gives it where it is now, after scrolling. */
+  /** A viewport rectangle that follows the page: the function returned gives it where it is now, after scrolling. */
   function pinned(rect) {
     const [x, y] = [window.scrollX, window.scrollY];
     return () => {
@@ -115,9 +115,11 @@
     }
   }
 
-  const bar = element("div", { class: "newsmark-bar", role: "toolbar", "aria-label": "Code the selection", tabindex: "-1" });
+  const barAttrs = { class: "newsmark-bar", role: "toolbar", "aria-label": "Code the selection", tabindex: "-1" };
+  const bar = element("div", barAttrs);
   for (const tag of TAGS) {
-    const button = element("button", { type: "button", "data-newsmark-tag": tag, "aria-pressed": "false" }, `${tag[0].toUpperCase()}${tag.slice(1)}`);
+    const label = `${tag[0].toUpperCase()}${tag.slice(1)}`;
+    const button = element("button", { type: "button", "data-newsmark-tag": tag, "aria-pressed": "false" }, label);
     button.append(element("kbd", {}, tag[0]));
     bar.append(button);
   }
@@ -207,8 +209,10 @@
     if (event.shiftKey && !bar.contains(event.target)) onSelectionChange();
   });
 
+  const modified = (event) => event.ctrlKey || event.metaKey || event.altKey;
+
   // Keys, in order: the popover's (while focus is in it), the bar's (while it is up), and
-  // Enter or Space on a highlight (opens its popover).
+  // Enter or Space on a highlight (opens its popover); Escape also hides the tag tooltip.
   document.addEventListener(
     "keydown",
     (event) => {
@@ -221,12 +225,10 @@
       if (mark && (event.key === "Enter" || event.key === " ") && !modified(event)) {
         event.preventDefault();
         openPopover(mark);
-      }
+      } else if (event.key === "Escape" && !tip.hidden) hideTip();
     },
     true,
   );
-
-  const modified = (event) => event.ctrlKey || event.metaKey || event.altKey;
 
   // Highlights can be reached with Tab (each annotation at its first piece), but only while
   // the keyboard is in use: in Chromium a drag that starts on the first character of a
@@ -287,7 +289,8 @@
     for (let m = mark; m; m = m.parentElement?.closest("mark.newsmark-mark")) {
       if (seen.has(m.dataset.newsmarkId)) continue;
       seen.add(m.dataset.newsmarkId);
-      names.push(m.dataset.newsmarkState === "pending" ? `${m.dataset.newsmarkTag} (not saved yet)` : m.dataset.newsmarkTag);
+      const pendingHere = m.dataset.newsmarkState === "pending";
+      names.push(pendingHere ? `${m.dataset.newsmarkTag} (not saved yet)` : m.dataset.newsmarkTag);
     }
     return names;
   }
@@ -402,16 +405,18 @@
 
   function describeAnnotation(a) {
     const quote = a.quote?.exact ?? "";
-    const section = element("section", { "data-newsmark-annotation": a.id, tabindex: "-1", "aria-label": `${a.tag}: ${quotes.shortenQuote(quote)}` });
+    const short = quotes.shortenQuote(quote);
+    const section = element("section", { "data-newsmark-annotation": a.id, tabindex: "-1", "aria-label": `${a.tag}: ${short}` });
     const head = element("div", { class: "newsmark-head" });
     head.append(element("strong", { class: `newsmark-tag-${a.tag}`, "data-newsmark-field": "tag" }, a.tag));
     const when = a.created ? new Date(a.created).toLocaleString() : "";
     head.append(element("span", { class: "newsmark-meta", "data-newsmark-field": "meta" }, `${a.annotator ?? ""} · ${when}`));
     section.append(head);
     // The passage itself, so that overlapping highlights can be told apart; whole on hover.
-    section.append(element("q", { "data-newsmark-field": "quote", title: quote }, quotes.shortenQuote(quote)));
+    section.append(element("q", { "data-newsmark-field": "quote", title: quote }, short));
     const noteRow = element("div", { class: "newsmark-row" });
-    const noteEdit = element("textarea", { rows: "1", "data-newsmark-note-edit": "", "aria-label": "Note", placeholder: "Note" });
+    const noteAttrs = { rows: "1", "data-newsmark-note-edit": "", "aria-label": "Note", placeholder: "Note" };
+    const noteEdit = element("textarea", noteAttrs);
     noteEdit.value = a.note ?? "";
     noteRow.append(noteEdit, element("button", { type: "button", "data-newsmark-action": "save-note" }, "Save note"));
     const tagRow = element("div", { class: "newsmark-row newsmark-tags" });
@@ -437,7 +442,8 @@
     }
     const sections = ids.filter((id) => known.has(id)).map((id) => describeAnnotation(known.get(id)));
     if (sections.length === 0) return;
-    popover = element("div", { class: "newsmark-pop", role: "dialog", "aria-label": "newsmark: the highlights here", "data-newsmark-popover": "" });
+    const attrs = { class: "newsmark-pop", role: "dialog", "aria-label": "newsmark: the highlights here" };
+    popover = element("div", { ...attrs, "data-newsmark-popover": "" });
     popover.append(...sections);
     popover.append(element("p", { class: "newsmark-keys" }, "a, c, f: tag · Enter in the note: save it · Esc: close"));
     document.body.append(popover);
@@ -457,7 +463,8 @@
       return true;
     }
     if (!popover.contains(event.target)) return false;
-    const section = event.target.closest("[data-newsmark-annotation]") ?? popover.querySelector("[data-newsmark-annotation]");
+    const here = "[data-newsmark-annotation]";
+    const section = event.target.closest(here) ?? popover.querySelector(here);
     if (event.target.matches("textarea")) {
       if (event.key === "Enter" && !event.shiftKey) {
         event.preventDefault();

@@ -32,7 +32,11 @@ export function place(anchor, box, viewport, { prefer = "below", gap = 6, margin
     const roomBelow = viewport.height - anchor.bottom;
     top = roomBelow >= anchor.top ? below : above;
   }
-  return { left: clamp(anchor.left, box.width, viewport.width, margin), top: clamp(top, box.height, viewport.height, margin), side };
+  return {
+    left: clamp(anchor.left, box.width, viewport.width, margin),
+    top: clamp(top, box.height, viewport.height, margin),
+    side,
+  };
 }
 
 /** `start` moved so that [start, start + size] lies in [margin, limit - margin] (at margin when it cannot). */

@@ -50,7 +50,8 @@ WORD_AT_JS = """
       const r = rects[0];
       const top = Math.round(r.top + window.scrollY);
       if (!lines.has(top)) lines.set(top, []);
-      lines.get(top).push({ text: m[0], at: offset + m.index, left: r.left, right: r.right, height: r.height });
+      const word = { text: m[0], at: offset + m.index, left: r.left, right: r.right, height: r.height };
+      lines.get(top).push(word);
     }
     offset += n.data.length;
   }
@@ -64,7 +65,8 @@ WORD_AT_JS = """
   // 24 px from the edge: a drag closer than about 20 px makes Chromium scroll the page as it selects.
   const y = { top: top - 24, bottom: top + height - vh + 24, middle: top + height / 2 - vh / 2 }[vertical];
   window.scrollTo(0, Math.round(y));
-  const word = { left: words[0], right: words[words.length - 1], middle: words[words.length >> 1] }[horizontal];
+  const ends = { left: words[0], right: words[words.length - 1], middle: words[words.length >> 1] };
+  const word = ends[horizontal];
   let occurrence = 0;
   for (let i = all.indexOf(word.text); i !== word.at; i = all.indexOf(word.text, i + 1)) occurrence++;
   return { text: word.text, occurrence, scrolled: window.scrollY - Math.round(y) };
@@ -181,7 +183,8 @@ def test_enter_saves_with_the_note_and_the_default_tag(ready_site, service):
     expect(note).to_be_focused()
     page.keyboard.type("spokesman")
     page.keyboard.press("Enter")
-    expect(bar.locator("[data-newsmark-bar-status]")).to_have_text(re.compile("choose a tag: a, c or f", re.I))
+    asks = bar.locator("[data-newsmark-bar-status]")
+    expect(asks).to_have_text(re.compile("choose a tag: a, c or f", re.I))
     expect(note).not_to_be_focused()
     assert stored(service) == []
     page.keyboard.press("c")
