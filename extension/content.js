@@ -7,7 +7,9 @@
 (async () => {
   const api = globalThis.browser ?? globalThis.chrome;
   const load = (name) => import(api.runtime.getURL(`src/${name}.js`));
-  const [dom, textRule, anchoring, hl] = await Promise.all(["dom", "text", "anchoring", "highlighter"].map(load));
+  const [dom, textRule, anchoring, hl, placement, quotes] = await Promise.all(
+    ["dom", "text", "anchoring", "highlighter", "placement", "quote"].map(load),
+  );
 
   const article = dom.findArticle(document);
   if (!article) return; // the home page and other pages are left alone
@@ -54,18 +56,81 @@
     hintTimer = setTimeout(() => (hintBox.hidden = true), 4000);
   }
 
+  // -- floating boxes (the tag bar, the popover, the tag tooltip) stay inside the window --
+
+  const MARGIN = 4; // px kept between a floating box and the window's edges
+
+  /**
+   * Put the shown box `box` next to `anchor` (a rectangle in viewport coordinates), inside
+   * the visible window. It is measured at the top-left corner of its containing block
+   * first: that reads its natural size, and where that corner lies on screen, so scrolling
+   * or a positioned body cancel out. No box ever passes the right edge, so the page never
+   * gets a horizontal scrollbar from one.
+   */
+  function placeBox(box, anchor, prefer = "below") {
+    const root = document.documentElement;
+    const viewport = { width: root.clientWidth, height: root.clientHeight };
+    box.style.maxWidth = `${viewport.width - 2 * MARGIN}px`;
+    box.style.maxHeight = `${viewport.height - 2 * MARGIN}px`;
+    box.style.left = "0px";
+    box.style.top = "0px";
+    const origin = box.getBoundingClientRect();
+    const size = { width: origin.width, height: origin.height };
+    const at = placement.place(anchor, size, viewport, { prefer, margin: MARGIN });
+    box.style.left = `${at.left - origin.left}px`;
+    box.style.top = `${at.top - origin.top}px`;
+    box.dataset.newsmarkSide = at.side;
+  }
+
+  /** A viewport rectangle that follows the page: the function returned gives it where it is now, after scrolling. */
+  function pinned(rect) {
+    const [x, y] = [window.scrollX, window.scrollY];
+    return () => {
+      const [dx, dy] = [window.scrollX - x, window.scrollY - y];
+      return { left: rect.left - dx, right: rect.right - dx, top: rect.top - dy, bottom: rect.bottom - dy };
+    };
+  }
+
   // -- the tag bar --
 
-  const bar = element("div", { class: "newsmark-bar", role: "toolbar", "aria-label": "Code the selection" });
+  // The default tag, the one Enter saves with: the last tag used in this tab (kept in the
+  // tab's session storage, so it carries over to the next article opened in the tab).
+  const LAST_TAG = "newsmark.lastTag";
+  let lastTagHere = null;
+  function defaultTag() {
+    try {
+      const tag = sessionStorage.getItem(LAST_TAG);
+      if (TAGS.includes(tag)) return tag;
+    } catch {
+      // storage refused (a sandboxed page): this page's memory only
+    }
+    return lastTagHere;
+  }
+  function rememberTag(tag) {
+    lastTagHere = tag;
+    try {
+      sessionStorage.setItem(LAST_TAG, tag);
+    } catch {
+      // as above
+    }
+  }
+
+  const barAttrs = { class: "newsmark-bar", role: "toolbar", "aria-label": "Code the selection", tabindex: "-1" };
+  const bar = element("div", barAttrs);
   for (const tag of TAGS) {
-    const button = element("button", { type: "button", "data-newsmark-tag": tag }, `${tag[0].toUpperCase()}${tag.slice(1)}`);
+    const label = `${tag[0].toUpperCase()}${tag.slice(1)}`;
+    const button = element("button", { type: "button", "data-newsmark-tag": tag, "aria-pressed": "false" }, label);
     button.append(element("kbd", {}, tag[0]));
     bar.append(button);
   }
-  const noteInput = element("input", { type: "text", placeholder: "Note (n)", "data-newsmark-note": "", "aria-label": "Note" });
+  // A textarea: Shift+Enter makes a new line, Enter saves.
+  const noteInput = element("textarea", { rows: "1", placeholder: "Note (n)", "data-newsmark-note": "", "aria-label": "Note" });
   bar.append(noteInput);
+  const barStatus = element("span", { class: "newsmark-bar-status", role: "status", "data-newsmark-bar-status": "" });
+  bar.append(barStatus);
   bar.hidden = true;
   document.body.append(bar);
+  let barAnchor = null; // the selection's rectangle, to place the bar again as the note grows
   // Keep the page's selection: a click on the bar must not clear it.
   bar.addEventListener("mousedown", (event) => {
     if (event.target !== noteInput) event.preventDefault();
@@ -74,18 +139,50 @@
     const button = event.target.closest("[data-newsmark-tag]");
     if (button) save(button.dataset.newsmarkTag);
   });
+  noteInput.addEventListener("input", () => {
+    const before = noteInput.offsetHeight;
+    grow(noteInput);
+    if (noteInput.offsetHeight !== before && barAnchor) placeBox(bar, barAnchor());
+  });
+
+  /** A note field grows with its lines, up to the height its style allows (then it scrolls). */
+  function grow(field) {
+    field.style.height = "auto";
+    field.style.height = `${field.scrollHeight + field.offsetHeight - field.clientHeight}px`;
+  }
 
   function showBar(range) {
-    const rect = range.getBoundingClientRect();
-    bar.style.top = `${window.scrollY + rect.bottom + 6}px`;
-    bar.style.left = `${window.scrollX + Math.max(4, rect.left)}px`;
     noteInput.value = "";
+    barStatus.textContent = "";
+    const preset = defaultTag();
+    for (const button of bar.querySelectorAll("[data-newsmark-tag]")) {
+      const isDefault = button.dataset.newsmarkTag === preset;
+      button.setAttribute("aria-pressed", String(isDefault));
+      if (isDefault) button.title = "The default: Enter saves with this tag";
+      else button.removeAttribute("title");
+    }
     bar.hidden = false;
+    grow(noteInput);
+    barAnchor = pinned(range.getBoundingClientRect());
+    placeBox(bar, barAnchor());
   }
 
   function hideBar() {
     bar.hidden = true;
     selection = null;
+    barAnchor = null;
+  }
+
+  /** Enter: save with the default tag, or, with none yet, keep the note and ask for one. */
+  function saveWithDefault() {
+    const tag = defaultTag();
+    if (tag) {
+      save(tag);
+      return;
+    }
+    barStatus.textContent = "Choose a tag: a, c or f";
+    bar.focus({ preventScroll: true }); // out of the note, so that the next a, c or f picks the tag
+    if (barAnchor) placeBox(bar, barAnchor());
   }
 
   function onSelectionChange() {
@@ -111,26 +208,122 @@
   document.addEventListener("keyup", (event) => {
     if (event.shiftKey && !bar.contains(event.target)) onSelectionChange();
   });
+
+  const modified = (event) => event.ctrlKey || event.metaKey || event.altKey;
+
+  // Keys, in order: the popover's (while focus is in it), the bar's (while it is up), and
+  // Enter or Space on a highlight (opens its popover); Escape also hides the tag tooltip.
   document.addEventListener(
     "keydown",
     (event) => {
-      if (bar.hidden) return;
-      if (event.key === "Escape") {
-        hideBar();
-        event.preventDefault();
+      if (popover && popoverKey(event)) return;
+      if (!bar.hidden) {
+        barKey(event);
         return;
       }
-      if (event.target === noteInput || event.ctrlKey || event.metaKey || event.altKey) return;
-      if (KEYS[event.key]) {
+      const mark = event.target.closest?.("mark.newsmark-mark");
+      if (mark && (event.key === "Enter" || event.key === " ") && !modified(event)) {
         event.preventDefault();
-        save(KEYS[event.key]);
-      } else if (event.key === "n") {
-        event.preventDefault();
-        noteInput.focus();
-      }
+        openPopover(mark);
+      } else if (event.key === "Escape" && !tip.hidden) hideTip();
     },
     true,
   );
+
+  // Highlights can be reached with Tab (each annotation at its first piece), but only while
+  // the keyboard is in use: in Chromium a drag that starts on the first character of a
+  // focusable element selects nothing, so a press of the mouse makes them plain text again.
+  function tabbable(on) {
+    for (const mark of document.querySelectorAll("mark.newsmark-mark[data-newsmark-first]")) {
+      if (on) mark.tabIndex = 0;
+      else mark.removeAttribute("tabindex");
+    }
+  }
+  document.addEventListener("keydown", (event) => event.key === "Tab" && tabbable(true), true);
+  document.addEventListener(
+    "mousedown",
+    () => {
+      tabbable(false);
+      hideTip();
+    },
+    true,
+  );
+
+  function barKey(event) {
+    if (event.key === "Escape") {
+      hideBar();
+      event.preventDefault();
+      return;
+    }
+    if (modified(event)) return;
+    const inNote = event.target === noteInput;
+    if (event.key === "Enter") {
+      if (inNote && event.shiftKey) return; // a new line in the note
+      if (!inNote && bar.contains(event.target) && event.target.closest("button")) return; // the button's own
+      event.preventDefault();
+      saveWithDefault();
+      return;
+    }
+    if (inNote) return;
+    if (KEYS[event.key]) {
+      event.preventDefault();
+      save(KEYS[event.key]);
+    } else if (event.key === "n") {
+      event.preventDefault();
+      noteInput.focus();
+    }
+  }
+
+  // -- the tag tooltip: a highlight's tag name on hover and on keyboard focus --
+
+  // Out of the text flow (a box of its own at the end of the body), so no label ever sits
+  // inside a sentence. Lists every tag under the pointer, innermost first.
+  const tip = element("div", { class: "newsmark-tip", role: "tooltip", id: "newsmark-tip", "data-newsmark-tip": "" });
+  tip.hidden = true;
+  document.body.append(tip);
+  let tipFor = null;
+
+  function tagsAt(mark) {
+    const seen = new Set();
+    const names = [];
+    for (let m = mark; m; m = m.parentElement?.closest("mark.newsmark-mark")) {
+      if (seen.has(m.dataset.newsmarkId)) continue;
+      seen.add(m.dataset.newsmarkId);
+      const pendingHere = m.dataset.newsmarkState === "pending";
+      names.push(pendingHere ? `${m.dataset.newsmarkTag} (not saved yet)` : m.dataset.newsmarkTag);
+    }
+    return names;
+  }
+
+  function showTip(mark, point = null) {
+    tipFor = mark;
+    tip.textContent = tagsAt(mark).join(" · ");
+    tip.hidden = false;
+    placeBox(tip, placement.anchorRect(mark.getClientRects(), point) ?? mark.getBoundingClientRect(), "above");
+  }
+
+  function hideTip() {
+    tip.hidden = true;
+    tipFor?.removeAttribute("aria-describedby");
+    tipFor = null;
+  }
+
+  document.addEventListener("mouseover", (event) => {
+    const mark = event.target.closest?.("mark.newsmark-mark");
+    // Not while a button is held (a selection being dragged) nor over an open popover.
+    if (mark && !popover && !event.buttons) showTip(mark, { x: event.clientX, y: event.clientY });
+    else if (tipFor && tipFor !== document.activeElement) hideTip();
+  });
+  document.addEventListener("focusin", (event) => {
+    const mark = event.target.closest?.("mark.newsmark-mark");
+    if (mark?.matches(":focus-visible")) {
+      showTip(mark);
+      mark.setAttribute("aria-describedby", tip.id);
+    }
+  });
+  document.addEventListener("focusout", (event) => {
+    if (event.target === tipFor) hideTip();
+  });
 
   // -- coding a passage --
 
@@ -141,6 +334,7 @@
 
   async function save(tag, offsets = selection) {
     if (!offsets) return;
+    rememberTag(tag);
     const note = noteInput.value.trim() || null;
     hideBar();
     const { annotator } = await settings();
@@ -191,54 +385,105 @@
     hint(`Not saved: ${answer?.message ?? "the newsmark service refused it."}`);
   }
 
-  // -- the popover of a highlight: tag, note, coder, time; change, delete --
+  // -- the popover of a highlight: its quote, tag, note, coder, time; change, delete --
 
   let popover = null;
+  let opener = null; // the highlight it was opened from, where focus goes back when it closes
   function closePopover() {
-    popover?.remove();
+    if (!popover) return;
+    const hadFocus = popover.contains(document.activeElement);
+    popover.remove();
     popover = null;
+    // Back to the page: the highlight it was opened from, or (that one gone) the document.
+    const back = opener?.isConnected ? hl.marksOf(document, opener.dataset.newsmarkId)[0] : null;
+    if (hadFocus && back) {
+      back.tabIndex = 0;
+      back.focus({ preventScroll: true });
+    }
+    opener = null;
   }
 
   function describeAnnotation(a) {
-    const section = element("section", { "data-newsmark-annotation": a.id });
-    section.append(element("strong", { "data-newsmark-field": "tag" }, a.tag));
-    section.append(element("p", { "data-newsmark-field": "note" }, a.note ?? ""));
+    const quote = a.quote?.exact ?? "";
+    const short = quotes.shortenQuote(quote);
+    const section = element("section", { "data-newsmark-annotation": a.id, tabindex: "-1", "aria-label": `${a.tag}: ${short}` });
+    const head = element("div", { class: "newsmark-head" });
+    head.append(element("strong", { class: `newsmark-tag-${a.tag}`, "data-newsmark-field": "tag" }, a.tag));
     const when = a.created ? new Date(a.created).toLocaleString() : "";
-    section.append(element("p", { class: "newsmark-meta", "data-newsmark-field": "meta" }, `${a.annotator ?? ""} · ${when}`));
-    const tags = element("div", { class: "newsmark-tags" });
+    head.append(element("span", { class: "newsmark-meta", "data-newsmark-field": "meta" }, `${a.annotator ?? ""} · ${when}`));
+    section.append(head);
+    // The passage itself, so that overlapping highlights can be told apart; whole on hover.
+    section.append(element("q", { "data-newsmark-field": "quote", title: quote }, short));
+    const noteRow = element("div", { class: "newsmark-row" });
+    const noteAttrs = { rows: "1", "data-newsmark-note-edit": "", "aria-label": "Note", placeholder: "Note" };
+    const noteEdit = element("textarea", noteAttrs);
+    noteEdit.value = a.note ?? "";
+    noteRow.append(noteEdit, element("button", { type: "button", "data-newsmark-action": "save-note" }, "Save note"));
+    const tagRow = element("div", { class: "newsmark-row newsmark-tags" });
     for (const tag of TAGS) {
       const button = element("button", { type: "button", "data-newsmark-set-tag": tag }, tag);
-      if (tag === a.tag) button.setAttribute("aria-pressed", "true");
-      tags.append(button);
+      button.append(element("kbd", {}, tag[0]));
+      button.setAttribute("aria-pressed", String(tag === a.tag));
+      tagRow.append(button);
     }
-    section.append(tags);
-    const noteEdit = element("textarea", { rows: "2", "data-newsmark-note-edit": "", "aria-label": "Note" });
-    noteEdit.value = a.note ?? "";
-    section.append(noteEdit);
-    section.append(element("button", { type: "button", "data-newsmark-action": "save-note" }, "Save note"));
-    section.append(element("button", { type: "button", "data-newsmark-action": "delete" }, "Delete"));
+    tagRow.append(element("button", { type: "button", class: "newsmark-delete", "data-newsmark-action": "delete" }, "Delete"));
+    section.append(noteRow, tagRow);
     return section;
   }
 
-  function openPopover(mark) {
+  /** The popover of `mark`, next to the line at `point` (a click) or the whole mark (a key). */
+  function openPopover(mark, point = null) {
     closePopover();
+    hideTip();
     // Every highlight under the click: overlapping and nested ones can each be reached.
     const ids = [];
     for (let m = mark; m; m = m.parentElement?.closest("mark.newsmark-mark")) {
       if (!ids.includes(m.dataset.newsmarkId)) ids.push(m.dataset.newsmarkId);
     }
-    popover = element("div", { class: "newsmark-pop", role: "dialog", "data-newsmark-popover": "" });
-    for (const id of ids) if (known.has(id)) popover.append(describeAnnotation(known.get(id)));
-    const rect = mark.getBoundingClientRect();
-    popover.style.top = `${window.scrollY + rect.bottom + 6}px`;
-    popover.style.left = `${window.scrollX + Math.max(4, rect.left)}px`;
+    const sections = ids.filter((id) => known.has(id)).map((id) => describeAnnotation(known.get(id)));
+    if (sections.length === 0) return;
+    const attrs = { class: "newsmark-pop", role: "dialog", "aria-label": "newsmark: the highlights here" };
+    popover = element("div", { ...attrs, "data-newsmark-popover": "" });
+    popover.append(...sections);
+    popover.append(element("p", { class: "newsmark-keys" }, "a, c, f: tag · Enter in the note: save it · Esc: close"));
     document.body.append(popover);
+    for (const field of popover.querySelectorAll("textarea")) grow(field);
+    popover.addEventListener("input", (event) => event.target.matches("textarea") && grow(event.target));
+    opener = mark;
+    placeBox(popover, placement.anchorRect(mark.getClientRects(), point) ?? mark.getBoundingClientRect());
+    // Keyboard users can act at once: the first (innermost) highlight's section has focus.
+    sections[0].focus({ preventScroll: true });
+  }
+
+  /** A key while the popover is open; true when it was the popover's. */
+  function popoverKey(event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closePopover();
+      return true;
+    }
+    if (!popover.contains(event.target)) return false;
+    const here = "[data-newsmark-annotation]";
+    const section = event.target.closest(here) ?? popover.querySelector(here);
+    if (event.target.matches("textarea")) {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        saveNote(section);
+      }
+      return true;
+    }
+    if (KEYS[event.key] && !modified(event)) {
+      event.preventDefault();
+      setTag(section.dataset.newsmarkAnnotation, KEYS[event.key]);
+      return true;
+    }
+    return false;
   }
 
   document.addEventListener("click", async (event) => {
     const mark = event.target.closest?.("mark.newsmark-mark");
     if (mark && document.getSelection()?.isCollapsed) {
-      openPopover(mark);
+      openPopover(mark, { x: event.clientX, y: event.clientY });
       return;
     }
     if (!popover || !popover.contains(event.target)) {
@@ -250,22 +495,39 @@
     if (!id) return;
     const newTag = event.target.closest("[data-newsmark-set-tag]")?.dataset.newsmarkSetTag;
     const action = event.target.closest("[data-newsmark-action]")?.dataset.newsmarkAction;
-    if (newTag) await change(id, { tag: newTag });
-    else if (action === "save-note") await change(id, { note: section.querySelector("textarea").value.trim() || null });
+    if (newTag) await setTag(id, newTag);
+    else if (action === "save-note") await saveNote(section);
     else if (action === "delete") await remove(id);
   });
 
+  async function setTag(id, tag) {
+    if (known.get(id)?.tag === tag) closePopover();
+    else await change(id, { tag });
+  }
+
+  /** Save the note of the popover's section, and say so (a note has no mark on the page to show it). */
+  async function saveNote(section) {
+    const note = section.querySelector("textarea").value.trim() || null;
+    const answer = await change(section.dataset.newsmarkAnnotation, { note });
+    if (!answer) return;
+    if (answer.message) hint(`Note kept, not sent yet: ${answer.message}.`);
+    else if (answer.pending) hint("Note kept; it is sent when the service answers.");
+    else hint("Note saved.");
+  }
+
+  /** Change an annotation; its answer when accepted (sent or kept to send), null when refused. */
   async function change(id, changes) {
     const answer = await send({ type: "update", id, changes });
     if (!answer?.ok) {
       hint(`Not changed: ${answer?.message ?? "the newsmark service refused it."}`);
-      return;
+      return null;
     }
     known.set(id, answer.annotation ?? { ...known.get(id), ...changes });
     if (changes.tag) hl.setTag(document, id, changes.tag);
     if (answer.pending) hl.setPending(document, id, true);
     closePopover();
     updateCounts();
+    return answer;
   }
 
   async function remove(id) {

@@ -77,9 +77,10 @@ def wait_saved(page) -> None:
 
 
 RECTS_JS = """
-([exact, occurrence]) => {
+([exact, occurrence, scroll]) => {
   // The viewport rectangles of the first and the last character of `exact` in the body,
-  // after scrolling it into view, so a test can drag the real mouse across it.
+  // after scrolling it into view (unless `scroll` is false), so a test can drag the real
+  // mouse across it.
   const nodes = [];
   for (const p of document.querySelectorAll("p.paragraph--lite")) {
     const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
@@ -104,7 +105,7 @@ RECTS_JS = """
     throw new Error("past the end");
   };
   const first = charRect(at);
-  first.startContainer.parentElement.scrollIntoView({ block: "nearest", inline: "nearest" });
+  if (scroll) first.startContainer.parentElement.scrollIntoView({ block: "nearest", inline: "nearest" });
   const a = first.getClientRects()[0];
   const rects = charRect(at + exact.length - 1).getClientRects();
   const b = rects[rects.length - 1];
@@ -113,10 +114,11 @@ RECTS_JS = """
 """
 
 
-def mouse_select(page, exact: str, occurrence: int = 0) -> None:
+def mouse_select(page, exact: str, occurrence: int = 0, *, scroll: bool = True) -> None:
     """Select `exact` in the body as a user does: press the mouse on its first character, drag to
-    its last one and let go; then wait for the tag bar."""
-    box = page.evaluate(RECTS_JS, [exact, occurrence])
+    its last one and let go; then wait for the tag bar. With ``scroll=False`` the page is left
+    where it is (the passage must be in view)."""
+    box = page.evaluate(RECTS_JS, [exact, occurrence, scroll])
     page.mouse.move(box["x0"] + 1, box["y0"])
     page.mouse.down()
     page.mouse.move((box["x0"] + box["x1"]) / 2, (box["y0"] + box["y1"]) / 2, steps=4)
