@@ -1,6 +1,6 @@
-// Two small notices on an article page, outside the article's flow (position: fixed; see
-// notices.css): the banner saying the service cannot be used, and the toast offering to undo a
-// delete. Every text is set with textContent. The page's wiring (what they say, what their
+// Two small notices on an article page, outside the article's flow (one fixed corner for both,
+// stacked, never over each other; see notices.css): the banner saying the service cannot be used,
+// and the toast offering to undo a delete. Every text is set with textContent. The page's wiring (what they say, what their
 // buttons do) is in content.js; the words and timings are in service-state.js and undo.js.
 
 function element(doc, tag, attrs = {}, text = "") {
@@ -8,6 +8,16 @@ function element(doc, tag, attrs = {}, text = "") {
   for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, value);
   if (text) el.textContent = text;
   return el;
+}
+
+/** The fixed corner the notices stack in (made once per page). */
+function noticeArea(doc) {
+  let area = doc.querySelector("body > .newsmark-notices");
+  if (!area) {
+    area = element(doc, "div", { class: "newsmark-notices" });
+    doc.body.append(area);
+  }
+  return area;
 }
 
 /**
@@ -28,7 +38,7 @@ export function createBanner(doc, { onOptions }) {
   }, "×");
   box.append(text, options, close);
   box.hidden = true;
-  doc.body.append(box);
+  noticeArea(doc).prepend(box); // above the toast
   let dismissed = null; // the state whose notice the user closed
   options.addEventListener("click", () => onOptions());
   close.addEventListener("click", () => {
@@ -63,7 +73,7 @@ export function createUndoToast(doc) {
   button.append(element(doc, "kbd", {}, "z"));
   box.append(text, element(doc, "span", { "aria-hidden": "true" }, " · "), button);
   box.hidden = true;
-  doc.body.append(box);
+  noticeArea(doc).append(box);
   let action = null;
   let timer = 0;
   let left = 0;
