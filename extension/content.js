@@ -385,10 +385,11 @@
     const offsets = textRule.offsetConverter(first.text);
     const placed = [];
     const orphaned = new Set(orphans.map((o) => o.id));
+    const drawn = new Set([...document.querySelectorAll("mark[data-newsmark-id]")].map((m) => m.dataset.newsmarkId));
     for (const a of [...stored, ...queued]) {
       const queuedHere = !storedIds.has(a.id);
       if (orphaned.has(a.id)) continue;
-      if (hl.marksOf(document, a.id).length > 0) {
+      if (drawn.has(a.id)) {
         // Drawn already (coded on this page, or pending since an earlier try): the service has it now.
         if (!queuedHere && pending.has(a.id)) acknowledged(a);
         continue;
