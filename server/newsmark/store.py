@@ -296,9 +296,8 @@ class Store:
 
     def _purge_old_trash(self) -> int:
         """Drop what was deleted more than :data:`TRASH_DAYS` ago (if that fails, at the next open)."""
-        cutoff = datetime.now(UTC) - timedelta(days=TRASH_DAYS)
         try:
-            return self.purge_trash(cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+            return self.purge_trash(_stamp(datetime.now(UTC) - timedelta(days=TRASH_DAYS)))
         except (StoreUnavailable, DamagedDocument) as exc:
             log.warning("the trash of %s was not purged (%s); the next open tries again", self.folder, exc)
             return 0
@@ -419,8 +418,8 @@ class Store:
             [(doc_id, _)] = self.annotations.lookup("id", doc["id"])
             self.annotations.update(doc, doc_ids=[doc_id])
 
-    def delete_annotation(self, annotation_id: str, *, deleted: str) -> bool:
-        """Move the annotation into the trash, as it is plus ``deleted`` (a time), in one write.
+    def delete_annotation(self, annotation_id: str, *, deleted: str | None = None) -> bool:
+        """Move the annotation into the trash, as it is plus ``deleted`` (a time, now by default); one write.
 
         :returns: False if there is no annotation with that id.
         """
@@ -431,7 +430,7 @@ class Store:
             doc_id, doc = found[0]
             # One entry per id: an id deleted again (created anew in between) keeps its latest form.
             self.trash.remove(doc_ids=[key for key, _ in self.trash.lookup("id", annotation_id)])
-            self.trash.insert({**doc, "deleted": deleted})
+            self.trash.insert({**doc, "deleted": deleted or _stamp(datetime.now(UTC))})
             self.annotations.remove(doc_ids=[doc_id])
             return True
 
@@ -720,6 +719,11 @@ def _refuse_damage(docs: Any, keys: Iterable[str] | None = None, *, skip: Collec
         found = [d for d in docs.check(keys) if d.doc_id not in skip]
         if found:
             raise DamagedDocument(found)
+
+
+def _stamp(moment: datetime) -> str:
+    """A UTC time as stored (as :func:`newsmark.contract.utc_now` writes it): such strings sort as times."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _copy(doc: Doc) -> Doc:
