@@ -190,12 +190,21 @@ function requestFor(entry) {
   const path = `/api/annotations/${encodeURIComponent(entry.id)}`;
   if (entry.op === "create") return ["POST", "/api/annotations", entry.body];
   if (entry.op === "update") return ["PATCH", path, entry.changes];
+  if (entry.op === "restore") return ["POST", `${path}/restore`, undefined];
   return ["DELETE", path, undefined];
 }
 
 function delivered(entry, result) {
   if (result.status >= 200 && result.status < 300) return true;
-  return entry.op === "delete" && result.status === 404; // already gone is what we wanted
+  if (entry.op === "delete") return result.status === 404; // already gone is what we wanted
+  // Stored again already: a restore whose answer was lost, then retried.
+  return entry.op === "restore" && result.status === 409;
+}
+
+// The annotation as the service answered it, when the answer is one (not a 204, not an error body).
+function answered(result) {
+  const ok = result.status >= 200 && result.status < 300;
+  return ok && result.data && typeof result.data.id === "string" ? result.data : undefined;
 }
 
 function notifyTab(tabId, message) {
@@ -209,6 +218,8 @@ function notifyTab(tabId, message) {
 
 let flushing = null;
 let flushAgainForced = false;
+// Keys of the outbox entries whose request is on its way now (an undo must not drop one of those).
+const sending = new Set();
 
 // Deliver what is queued. `force` ignores each entry's backoff time (the service just answered,
 // the worker started, or the user asked); the alarm runs unforced. Only one flush runs at a time,
@@ -257,10 +268,22 @@ async function flushOnce(force) {
       continue;
     }
     const [method, path, body] = requestFor(entry);
-    const result = await callService(settings, method, path, body);
+    // Marked as on its way under the outbox's lock, so an undo either drops it first or sees it going.
+    const stillThere = await withOutbox((list) => {
+      const found = list.some((e) => e.key === entry.key);
+      if (found) sending.add(entry.key);
+      return found;
+    });
+    if (!stillThere) continue; // dropped by an undo meanwhile
+    let result;
+    try {
+      result = await callService(settings, method, path, body);
+    } finally {
+      sending.delete(entry.key);
+    }
     if (delivered(entry, result)) {
       await withOutbox((list) => removeByKey(list, entry.key));
-      const annotation = result.data || undefined;
+      const annotation = answered(result);
       notifyTab(entry.tabId, { type: "delivered", op: entry.op, id: entry.id, annotation });
       continue;
     }
@@ -370,7 +393,8 @@ async function handleList(msg) {
     result = await callService(settings, "GET", path);
     if (result.status !== 200 || !result.data) {
       const status = result.status || undefined;
-      return { ok: false, state: stateOf(result.status), status, message: result.message, queued };
+      const { serviceUrl } = settings;
+      return { ok: false, state: stateOf(result.status), status, message: result.message, queued, serviceUrl };
     }
     items.push(...(result.data.items || []));
     cursor = result.data.next;
@@ -385,43 +409,80 @@ async function handleList(msg) {
 function handleChange(msg, sender) {
   const id = msg.op === "create" ? msg.annotation && msg.annotation.id : msg.id;
   if (!id) return Promise.resolve({ ok: false, message: "The message names no annotation id." });
+  return serializeById(id, () => sendChange({ ...msg, id }, sender));
+}
+
+// The body of handleChange, for a caller that already holds the annotation's turn (serializeById).
+async function sendChange(msg, sender) {
+  const id = msg.id;
+  const entries = await readOutbox();
+  const create = entries.find((e) => e.op === "create" && e.id === id);
+  const entry = {
+    op: msg.op,
+    id,
+    tabId: sender.tab && sender.tab.id,
+    url: (msg.annotation && msg.annotation.url) || msg.url || (create && create.body.url) || sender.url,
+  };
+  if (msg.op === "create") entry.body = msg.annotation;
+  if (msg.op === "update") entry.changes = msg.changes || {};
+  if (entries.some((e) => e.id === id)) {
+    const lastError = "Waiting for an earlier change to this annotation";
+    await enqueue(entry, { attempted: false, lastError });
+    flushOutbox({ force: true });
+    return { ok: true, pending: true };
+  }
+  const settings = await getSettings();
+  const [method, path, body] = requestFor(entry);
+  const result = await callService(settings, method, path, body);
+  if (delivered(entry, result)) {
+    flushOutbox({ force: true });
+    return msg.op === "delete" ? { ok: true } : { ok: true, annotation: answered(result) };
+  }
+  if (isTransient(result.status)) {
+    await enqueue(entry, { attempted: true, lastError: result.message });
+    return { ok: true, pending: true };
+  }
+  if (result.status === 401 || result.status === 403) {
+    // A wrong token or address is a settings problem, not the coder's work being wrong:
+    // keep the work, and send it once the settings are fixed (saving them retries).
+    await enqueue(entry, { attempted: true, lastError: result.message });
+    const message = "the service did not accept the token; fix it in newsmark's options (this is kept until then)";
+    return { ok: true, pending: true, message };
+  }
+  return { ok: false, status: result.status, message: result.message, fields: result.fields };
+}
+
+// Undo a delete made from a page. While the delete still waits in the outbox (the service was
+// down), it is dropped and never sent; once it has reached the service, a restore is sent (and
+// queued like any change if the service is down now). Either way the service ends up holding
+// the very annotation that was deleted.
+async function handleUndoDelete(msg, sender) {
+  const id = msg.id;
+  if (!id) return { ok: false, message: "The message names no annotation id." };
+  // After the direct send of the delete, if it is still on its way (see handleChange).
   return serializeById(id, async () => {
-    const entries = await readOutbox();
-    const create = entries.find((e) => e.op === "create" && e.id === id);
-    const entry = {
-      op: msg.op,
-      id,
-      tabId: sender.tab && sender.tab.id,
-      url: (msg.annotation && msg.annotation.url) || msg.url || (create && create.body.url) || sender.url,
-    };
-    if (msg.op === "create") entry.body = msg.annotation;
-    if (msg.op === "update") entry.changes = msg.changes || {};
-    if (entries.some((e) => e.id === id)) {
-      const lastError = "Waiting for an earlier change to this annotation";
-      await enqueue(entry, { attempted: false, lastError });
-      flushOutbox({ force: true });
-      return { ok: true, pending: true };
+    for (let turn = 0; turn < 10; turn++) {
+      const outcome = await withOutbox((entries) => {
+        const i = entries.findLastIndex((e) => e.id === id && e.op === "delete");
+        if (i < 0) return "sent";
+        if (sending.has(entries[i].key)) return "on its way";
+        entries.splice(i, 1);
+        return "dropped";
+      });
+      if (outcome === "dropped") {
+        await scheduleRetry();
+        // Still pending if its create has not reached the service either.
+        return { ok: true, dropped: true, pending: await hasQueued(id) };
+      }
+      if (outcome === "sent") break;
+      await (flushing ?? Promise.resolve()); // a flush is sending that delete: let it end, then look again
     }
-    const settings = await getSettings();
-    const [method, path, body] = requestFor(entry);
-    const result = await callService(settings, method, path, body);
-    if (delivered(entry, result)) {
-      flushOutbox({ force: true });
-      return msg.op === "delete" ? { ok: true } : { ok: true, annotation: result.data };
-    }
-    if (isTransient(result.status)) {
-      await enqueue(entry, { attempted: true, lastError: result.message });
-      return { ok: true, pending: true };
-    }
-    if (result.status === 401 || result.status === 403) {
-      // A wrong token or address is a settings problem, not the coder's work being wrong:
-      // keep the work, and send it once the settings are fixed (saving them retries).
-      await enqueue(entry, { attempted: true, lastError: result.message });
-      const message = "the service did not accept the token; fix it in newsmark's options (this is kept until then)";
-      return { ok: true, pending: true, message };
-    }
-    return { ok: false, status: result.status, message: result.message, fields: result.fields };
+    return sendChange({ op: "restore", id, url: msg.url }, sender);
   });
+}
+
+function handleOpenOptions() {
+  return Promise.resolve(api.runtime.openOptionsPage()).then(() => ({ ok: true }));
 }
 
 async function handleBadge(msg, sender) {
@@ -469,6 +530,8 @@ const HANDLERS = {
   create: (msg, sender) => handleChange({ ...msg, op: "create" }, sender),
   update: (msg, sender) => handleChange({ ...msg, op: "update" }, sender),
   delete: (msg, sender) => handleChange({ ...msg, op: "delete" }, sender),
+  "undo-delete": handleUndoDelete,
+  "open-options": handleOpenOptions,
   badge: handleBadge,
   status: handleStatus,
   test: handleTest,

@@ -530,17 +530,79 @@
     return answer;
   }
 
+  // Gone from the page at once, with an undo for a while (see undoDelete).
   async function remove(id) {
-    const answer = await send({ type: "delete", id });
-    if (!answer?.ok) {
-      hint(`Not deleted: ${answer?.message ?? "the newsmark service refused it."}`);
-      return;
-    }
+    const annotation = known.get(id);
+    const place = placeOf(id);
+    const wasPending = pending.has(id);
     unhighlight(id);
     known.delete(id);
     pending.delete(id);
+    deletedHere.add(id);
     closePopover();
     updateCounts();
+    const undo = () => undoDelete(annotation, place);
+    if (annotation && place) undoToast.show(undoRules.deletedLabel(annotation.quote?.exact), undo, undoRules.UNDO_MS);
+    const answer = await send({ type: "delete", id });
+    if (!answer?.ok) {
+      undoToast.hide();
+      deletedHere.delete(id);
+      if (annotation && place) redraw(annotation, place, wasPending);
+      hint(`Not deleted: ${answer?.message ?? "the newsmark service refused it."}`);
+    }
+  }
+
+  // The article offsets an annotation's highlight covers, to draw it there again.
+  function placeOf(id) {
+    const marks = hl.marksOf(document, id);
+    if (marks.length === 0) return null;
+    const textIn = (mark) => {
+      const walker = document.createTreeWalker(mark, NodeFilter.SHOW_TEXT);
+      const nodes = [];
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
+      return nodes;
+    };
+    const first = textIn(marks[0])[0];
+    const last = textIn(marks[marks.length - 1]).at(-1);
+    if (!first || !last) return null;
+    const range = document.createRange();
+    range.setStart(first, 0);
+    range.setEnd(last, last.data.length);
+    const offsets = dom.rangeToOffsets(article, currentText(), range);
+    return offsets.refused ? null : offsets;
+  }
+
+  function redraw(annotation, place, isPending) {
+    known.set(annotation.id, annotation);
+    if (isPending) pending.add(annotation.id);
+    highlight(currentText(), [{ id: annotation.id, tag: annotation.tag, start: place.start, end: place.end, pending: isPending }]);
+    updateCounts();
+  }
+
+  // Undo: the very annotation back, on the page at once (pending until the service has it again).
+  async function undoDelete(annotation, place) {
+    const id = annotation.id;
+    deletedHere.delete(id);
+    redraw(annotation, place, true);
+    const answer = await send({ type: "undo-delete", id, url: pageUrl });
+    if (!answer?.ok) {
+      unrestored(id, answer);
+      return;
+    }
+    if (answer.annotation) known.set(id, answer.annotation);
+    if (answer.pending) return;
+    pending.delete(id);
+    hl.setPending(document, id, false);
+    updateCounts();
+  }
+
+  function unrestored(id, answer) {
+    unhighlight(id);
+    known.delete(id);
+    pending.delete(id);
+    deletedHere.add(id);
+    updateCounts();
+    hint(`Not restored: ${answer?.message ?? "the newsmark service refused it."}`);
   }
 
   // -- coming back to the page --
@@ -568,11 +630,14 @@
     return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // Load and draw this page's saved annotations; :returns: whether the service answered. Called
+  // again while it does not (see loadFromService): what is drawn already is not drawn twice.
   async function anchorSaved() {
-    const answer = await send({ type: "list", url: pageUrl });
+    // The worker may be restarting: that is a failed try too, tried again like the others.
+    const answer = await send({ type: "list", url: pageUrl }).catch((err) => ({ ok: false, state: "error", message: String(err?.message ?? err) }));
     const root = document.documentElement;
-    if (!answer?.ok) root.dataset.newsmarkError = answer?.state ?? "error";
-    const stored = answer?.ok ? answer.items : [];
+    showServiceState(answer);
+    const stored = (answer?.ok ? answer.items : []).filter((a) => !deletedHere.has(a.id));
     // Coded earlier but not delivered yet (the service was down): shown, as pending.
     const storedIds = new Set(stored.map((a) => a.id));
     const queued = (answer?.queued ?? []).filter((a) => !storedIds.has(a.id));
@@ -581,8 +646,16 @@
     const version = await sha256(first.text);
     const offsets = textRule.offsetConverter(first.text);
     const placed = [];
+    const orphaned = new Set(orphans.map((o) => o.id));
+    const drawn = new Set([...document.querySelectorAll("mark[data-newsmark-id]")].map((m) => m.dataset.newsmarkId));
     for (const a of [...stored, ...queued]) {
       const queuedHere = !storedIds.has(a.id);
+      if (orphaned.has(a.id)) continue;
+      if (drawn.has(a.id)) {
+        // Drawn already (coded on this page, or pending since an earlier try): the service has it now.
+        if (!queuedHere && pending.has(a.id)) acknowledged(a);
+        continue;
+      }
       const sameVersion = queuedHere ? a.article?.text === first.text : a.article_sha256 === version;
       const found = anchoring.anchor(first.text, selectorFor(a, offsets, sameVersion));
       if (!found) {
@@ -605,11 +678,13 @@
     root.dataset.newsmarkOrphans = String(orphans.length);
     root.dataset.newsmarkReady = "";
     updateCounts();
+    return answer?.ok === true;
   }
 
   api.runtime.onMessage.addListener((message, _sender, respond) => {
     if (message.type === "delivered") delivered(message);
     else if (message.type === "failed" && message.op === "create") refused(message.id, message);
+    else if (message.type === "failed" && message.op === "restore") unrestored(message.id, message);
     else if (message.type === "failed") {
       // An edit the service refused after all: the page shows it, the service does not have it.
       hint(`Not changed on the service: ${message.message ?? "refused"}. Reload to see what is stored.`);
@@ -630,5 +705,72 @@
     updateCounts();
   }
 
-  await anchorSaved();
+  // -- the service's state, and undoing a delete (src/notices.js, service-state.js, undo.js) --
+
+  const [notices, serviceState, undoRules] = await Promise.all(["notices", "service-state", "undo"].map(load));
+  const deletedHere = new Set(); // deleted on this page (a delete may still wait to be sent)
+  const undoToast = notices.createUndoToast(document);
+  const banner = notices.createBanner(document, {
+    onOptions: () => send({ type: "open-options" }).catch(() => {}),
+  });
+
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (!undoToast.visible || !undoRules.isUndoKey(event)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      undoToast.undo();
+    },
+    true,
+  );
+
+  function showServiceState(answer) {
+    const root = document.documentElement;
+    const notice = serviceState.bannerFor(answer);
+    if (notice) {
+      root.dataset.newsmarkError = answer?.state ?? "error";
+      banner.show(notice);
+    } else {
+      delete root.dataset.newsmarkError;
+      banner.hide();
+    }
+  }
+
+  // Until the service answers once, try again: 2 s, doubling to 30 s; at once when the tab is
+  // shown again or the settings change (the token fixed, say). Then draw without a reload.
+  let serviceAnswered = false;
+  let loading = false;
+  let again = false; // asked for while a try was on its way (with settings since changed, say)
+  let retries = 0;
+  let retryTimer = 0;
+  async function loadFromService() {
+    if (serviceAnswered) return;
+    if (loading) {
+      again = true;
+      return;
+    }
+    clearTimeout(retryTimer);
+    loading = true;
+    try {
+      serviceAnswered = await anchorSaved();
+    } finally {
+      loading = false;
+    }
+    if (serviceAnswered) return;
+    if (again) {
+      again = false;
+      await loadFromService();
+    } else if (!document.hidden) {
+      retryTimer = setTimeout(loadFromService, serviceState.retryDelay(retries++));
+    }
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) loadFromService();
+  });
+  api.storage.onChanged.addListener((changes, area) => {
+    if (area === "local" && changes.settings) loadFromService();
+  });
+
+  await loadFromService();
 })();

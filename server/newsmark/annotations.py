@@ -11,7 +11,7 @@ from typing import Any
 
 from . import articles, contract
 from .errors import Conflict, Invalid, NotFound
-from .store import AnnotationFilter, Doc, Store
+from .store import TRASH_DAYS, AnnotationFilter, Doc, Store
 from .text import quote_mismatches
 
 #: The fields a client chooses; same id with the same values is a retry, not a conflict.
@@ -86,9 +86,36 @@ def update(store: Store, annotation_id: str, changes: dict[str, Any]) -> Doc:
 
 
 def delete(store: Store, annotation_id: str) -> None:
-    """:raise NotFound: if there is no annotation with that id."""
-    if not store.delete_annotation(annotation_id):
+    """Move the annotation into the trash, from where :func:`restore` brings it back.
+
+    :raise NotFound: if there is no annotation with that id.
+    """
+    if not store.delete_annotation(annotation_id, deleted=contract.utc_now()):
         raise NotFound(f"No annotation with id {annotation_id}.")
+
+
+def restore(store: Store, annotation_id: str) -> Doc:
+    """Undo a delete: store the very annotation that was deleted again (same id, times and fields).
+
+    :raise NotFound: if the trash holds no annotation with that id (never deleted, restored
+        already, or purged after :data:`TRASH_DAYS` days).
+    :raise Conflict: if an annotation with that id is stored again; nothing is changed.
+    """
+    with store.transaction():
+        trashed = store.get_trashed(annotation_id)
+        if trashed is None:
+            raise NotFound(
+                f"No deleted annotation with id {annotation_id} in the trash "
+                f"(deleted annotations are kept {TRASH_DAYS} days)."
+            )
+        if store.get_annotation(annotation_id) is not None:
+            raise Conflict(
+                f"Annotation {annotation_id} is stored again since it was deleted; nothing was restored.",
+                {"id": ["is in use by a stored annotation."]},
+            )
+        doc = {key: value for key, value in trashed.items() if key != "deleted"}
+        store.restore_annotation(doc)
+    return doc
 
 
 def page(store: Store, flt: AnnotationFilter, limit: int, cursor: str | None) -> dict[str, Any]:

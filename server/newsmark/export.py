@@ -80,7 +80,10 @@ def snapshot(store: Store, flt: AnnotationFilter, *, skip: Collection[Damage] = 
     """
     left_out = {table: {d.doc_id for d in skip if d.table == table} for table in TABLES}
     with store.reading():
-        damage = [d for d in store.damaged() if d.doc_id not in left_out.get(d.table, ())]
+        # The trash is never exported, so damage there does not stop an export.
+        damage = [
+            d for d in store.damaged() if d.table != "trash" and d.doc_id not in left_out.get(d.table, ())
+        ]
         if damage:
             raise DamagedDocument(damage)
         annotations = store.annotations_matching(flt, skip=left_out["annotations"])

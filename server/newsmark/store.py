@@ -5,6 +5,10 @@ Tables (all in TinyDB's JSON file ``newsmark.json``):
 - ``annotations``: one document per annotation, exactly as the API answers it.
 - ``articles``: one document per article URL (title, byline, latest version, first/last seen).
 - ``article_versions``: one document per distinct text of an article (with its SHA-256).
+- ``trash``: each deleted annotation, the very document it was plus ``deleted`` (its time), so
+  that a delete can be undone exactly (``POST /api/annotations/<id>/restore``). Lists, exports,
+  stats' counts and the viewer never read it; entries older than :data:`TRASH_DAYS` are purged
+  when the store opens. A data file of an earlier version, without this table, opens as it is.
 
 The folder is locked (``newsmark.lock``) while a store is open: TinyDB is
 single-process. The OS releases the lock when the process dies, so a crashed
@@ -22,6 +26,7 @@ import stat
 import threading
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +63,11 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "annotations": (("id",), ("url",)),
     "articles": (("id", "url"), ()),
     "article_versions": ((), ("article_id",)),
+    "trash": (("id",), ()),
 }
+
+#: How long a deleted annotation is kept in the trash, to be restored (see :meth:`Store.purge_trash`).
+TRASH_DAYS = 30
 
 Doc = dict[str, Any]
 
@@ -245,6 +254,7 @@ class Store:
                 self.annotations = self._table("annotations")
                 self.articles = self._table("articles")
                 self.versions = self._table("article_versions")
+                self.trash = self._table("trash")
         except ValueError as exc:  # the data file is not JSON (orjson's error is a ValueError)
             self._folder_lock.release()
             raise StoreDamaged(
@@ -258,6 +268,7 @@ class Store:
         self._checker: threading.Thread | None = None
         try:
             self.upgraded = self._upgrade()
+            self.purged = 0 if read_only else self._purge_old_trash()
         except BaseException:
             self.close()
             raise
@@ -283,17 +294,28 @@ class Store:
             )
             return None
 
+    def _purge_old_trash(self) -> int:
+        """Drop what was deleted more than :data:`TRASH_DAYS` ago (if that fails, at the next open)."""
+        try:
+            return self.purge_trash(_stamp(datetime.now(UTC) - timedelta(days=TRASH_DAYS)))
+        except (StoreUnavailable, DamagedDocument) as exc:
+            log.warning("the trash of %s was not purged (%s); the next open tries again", self.folder, exc)
+            return 0
+
     def _check_loaded(self) -> None:
         while not self.lock.acquire(timeout=0.05):  # never blocks a close that waits for this thread
             if self._check_stop.is_set():
                 return
         try:
-            tables = [t._read_table() for t in (self.annotations, self.articles, self.versions)]
+            tables = [t._read_table() for t in self._tables()]
         finally:
             self.lock.release()
         for docs in tables:
             if isinstance(docs, LazyDocs):
                 docs.check_slowly(self._check_stop.is_set)
+
+    def _tables(self) -> tuple[JournaledTable, ...]:
+        return (self.annotations, self.articles, self.versions, self.trash)
 
     def _table(self, name: str) -> JournaledTable:
         unique, indexed = TABLES[name]
@@ -396,13 +418,46 @@ class Store:
             [(doc_id, _)] = self.annotations.lookup("id", doc["id"])
             self.annotations.update(doc, doc_ids=[doc_id])
 
-    def delete_annotation(self, annotation_id: str) -> bool:
+    def delete_annotation(self, annotation_id: str, *, deleted: str | None = None) -> bool:
+        """Move the annotation into the trash, as it is plus ``deleted`` (a time, now by default); one write.
+
+        :returns: False if there is no annotation with that id.
+        """
         with self.transaction():
             found = self.annotations.lookup("id", annotation_id)
             if not found:
                 return False
-            self.annotations.remove(doc_ids=[found[0][0]])
+            doc_id, doc = found[0]
+            # One entry per id: an id deleted again (created anew in between) keeps its latest form.
+            self.trash.remove(doc_ids=[key for key, _ in self.trash.lookup("id", annotation_id)])
+            self.trash.insert({**doc, "deleted": deleted or _stamp(datetime.now(UTC))})
+            self.annotations.remove(doc_ids=[doc_id])
             return True
+
+    def get_trashed(self, annotation_id: str) -> Doc | None:
+        """The deleted annotation with that id as the trash keeps it (with ``deleted``), or None."""
+        with self.reading():
+            found = self.trash.lookup("id", annotation_id)
+            return _copy(found[0][1]) if found else None
+
+    def restore_annotation(self, doc: Doc) -> None:
+        """Store ``doc`` (a trashed annotation without ``deleted``) again and empty its trash entry."""
+        with self.transaction():
+            self.trash.remove(doc_ids=[key for key, _ in self.trash.lookup("id", doc["id"])])
+            self.annotations.insert(doc)
+
+    def purge_trash(self, before: str) -> int:
+        """Empty the trash of what was deleted before ``before`` (a time as stored); :returns: how many."""
+        with self.transaction():
+            # Timestamps are ISO 8601 UTC with milliseconds, so they compare as strings.
+            old = [int(key) for key, doc in self.trash._read_table().items() if doc["deleted"] < before]
+            if old:
+                self.trash.remove(doc_ids=old)
+            return len(old)
+
+    def count_trash(self) -> int:
+        with self.reading():
+            return len(self.trash)
 
     @property
     def generation(self) -> tuple[int, int]:
@@ -598,7 +653,7 @@ class Store:
         """
         with self.reading():
             found: list[Damage] = []
-            for table in (self.annotations, self.articles, self.versions):
+            for table in self._tables():
                 docs = table._read_table()
                 if isinstance(docs, LazyDocs):
                     found += docs.check()
@@ -606,7 +661,7 @@ class Store:
 
     def document_count(self) -> int:
         with self.reading():
-            return len(self.annotations) + len(self.articles) + len(self.versions)
+            return sum(len(table) for table in self._tables())
 
     # -- figures -----------------------------------------------------------------
 
@@ -664,6 +719,11 @@ def _refuse_damage(docs: Any, keys: Iterable[str] | None = None, *, skip: Collec
         found = [d for d in docs.check(keys) if d.doc_id not in skip]
         if found:
             raise DamagedDocument(found)
+
+
+def _stamp(moment: datetime) -> str:
+    """A UTC time as stored (as :func:`newsmark.contract.utc_now` writes it): such strings sort as times."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _copy(doc: Doc) -> Doc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -144,6 +146,11 @@ def test_edit_tag_note_and_delete_from_the_page(ready_site, service):
     expect(page.locator("[data-newsmark-popover] [data-newsmark-field=meta]")).to_contain_text("coder-a")
     page.click("[data-newsmark-popover] [data-newsmark-action=delete]")
     expect(page.locator("mark[data-newsmark-id]")).to_have_count(0)
+    # Gone from the page at once; from the service a moment later (while the page offers Undo).
+    expect(page.locator("[data-newsmark-toast]")).to_be_visible()
+    deadline = time.monotonic() + 15
+    while stored(service) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert stored(service) == []
 
 

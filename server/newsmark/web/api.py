@@ -91,6 +91,12 @@ def delete_annotation(annotation_id: str) -> tuple[str, int]:
     return "", 204
 
 
+@bp.post("/annotations/<annotation_id>/restore")
+def restore_annotation(annotation_id: str) -> Response:
+    """Undo a delete: the very annotation that was deleted, back from the trash."""
+    return jsonify(annotations.restore(service().store, annotation_id))
+
+
 @bp.post("/articles")
 def post_article() -> tuple[Response, int]:
     """A snapshot of an article seen (e.g. edited since it was coded): 201 if its text is new."""

@@ -79,6 +79,17 @@ _PATHS: dict[str, dict[str, Any]] = {
             "responses": {"204": {"description": "deleted"}, "404": _ERR},
         },
     },
+    "/api/annotations/{id}/restore": {
+        "parameters": [{"in": "path", "name": "id", "required": True, "schema": {"type": "string"}}],
+        "post": {
+            "summary": "Undo a delete: the very annotation deleted (same id, times, fields), from the trash",
+            "responses": {
+                "200": _ok("restored", "Annotation"),
+                "404": _ERR,  # not in the trash: never deleted, restored already, or purged (30 days)
+                "409": _ERR,  # an annotation with this id is stored again
+            },
+        },
+    },
     "/api/articles": {
         "post": {
             "summary": "Keep a snapshot of an article (a new version if its text is new)",
