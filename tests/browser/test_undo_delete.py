@@ -86,7 +86,7 @@ def test_undo_brings_back_the_very_same_annotation(ready_site, service):
     assert back == stored
     # The popover knows it again, note and all.
     mark.click()
-    expect(page.locator("[data-newsmark-popover] [data-newsmark-field=note]")).to_have_text("spokesman")
+    expect(page.locator("[data-newsmark-popover] [data-newsmark-note-edit]")).to_have_value("spokesman")
 
 
 def test_z_undoes_but_not_while_typing_in_a_field(ready_site, service):
