@@ -5,12 +5,18 @@
 // modules; this file wires them to the page.
 
 (async () => {
+  const started = performance.now(); // the page is idle (run_at document_idle): badges are timed from here
   const api = globalThis.browser ?? globalThis.chrome;
   const load = (name) => import(api.runtime.getURL(`src/${name}.js`));
   const [dom, textRule, anchoring, hl] = await Promise.all(["dom", "text", "anchoring", "highlighter"].map(load));
 
   const article = dom.findArticle(document);
-  if (!article) return; // the home page and other pages are left alone
+  if (!article) {
+    // The home page or a section page: no bar; badges on the articles it links to (listing-page.js).
+    const listing = await load("listing-page");
+    await listing.markListing({ doc: document, pageUrl: location.href, send: (m) => api.runtime.sendMessage(m), began: started });
+    return;
+  }
 
   const TAGS = ["actor", "claim", "figure"];
   const KEYS = { a: "actor", c: "claim", f: "figure" };
@@ -332,8 +338,10 @@
       placed.push({ id: a.id, tag: a.tag, start: found.start, end: found.end, pending: queuedHere });
     }
     highlight(first, placed);
-    // The article changed since it was coded: let the service keep this version too.
-    if (stored.length > 0 && !stored.some((a) => a.article_sha256 === version)) {
+    // The service keeps this version unless an annotation shows it has it: the article changed
+    // since it was coded, or it was never coded (opened counts as seen: the home page's dots).
+    // The service answers 200 for a version it knows, so a repeat costs no new version.
+    if (answer?.ok && !stored.some((a) => a.article_sha256 === version)) {
       const snapshot = { url: pageUrl, ...snapshotOf(first) };
       send({ type: "snapshot", article: snapshot }).catch(() => {});
     }
