@@ -8,15 +8,17 @@
   const started = performance.now(); // the page is idle (run_at document_idle): badges are timed from here
   const api = globalThis.browser ?? globalThis.chrome;
   const load = (name) => import(api.runtime.getURL(`src/${name}.js`));
-  const [dom, textRule, anchoring, hl] = await Promise.all(["dom", "text", "anchoring", "highlighter"].map(load));
-
-  const article = dom.findArticle(document);
-  if (!article) {
-    // The home page or a section page: no bar; badges on the articles it links to (listing-page.js).
-    const listing = await load("listing-page");
+  // The home page and section pages (article cards, no article body) get badges, no bar. They need
+  // none of the article modules: without loading those, the badges come soon after the page is idle.
+  if (document.querySelector(".card--lite") && !document.querySelector("p.paragraph--lite")) {
+    const [listing] = await Promise.all([load("listing-page"), load("listing")]); // its import, fetched alongside
     await listing.markListing({ doc: document, pageUrl: location.href, send: (m) => api.runtime.sendMessage(m), began: started });
     return;
   }
+  const [dom, textRule, anchoring, hl] = await Promise.all(["dom", "text", "anchoring", "highlighter"].map(load));
+
+  const article = dom.findArticle(document);
+  if (!article) return; // pages other than articles and listings are left alone
 
   const TAGS = ["actor", "claim", "figure"];
   const KEYS = { a: "actor", c: "claim", f: "figure" };

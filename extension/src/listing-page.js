@@ -11,7 +11,8 @@ const CARD_LINKS = ".card--lite a[href]";
 /**
  * Ask the service (through the background) about every article the page links to, and draw the
  * badges. Marks `html` when done: `data-newsmark-ready`, `data-newsmark-badges` (how many were
- * drawn) and `data-newsmark-badges-ms` (from `began`, the content script's start, to drawn).
+ * drawn), `data-newsmark-badges-ms` (from `began`, the content script's start, to drawn) and
+ * `data-newsmark-lookup-ms` (of that, waiting for the service's answer through the background).
  * A service that is down or refuses the token leaves the page as it was, with
  * `data-newsmark-error` saying why.
  */
@@ -23,9 +24,11 @@ export async function markListing({ doc, pageUrl, send, began }) {
     if (!linksByUrl.has(url)) linksByUrl.set(url, []);
     linksByUrl.get(url).push(link);
   }
+  const asked = performance.now();
   const answers = await Promise.all(
     batches([...linksByUrl.keys()]).map((urls) => send({ type: "lookup", urls }).catch((err) => ({ ok: false, message: String(err) }))),
   );
+  const lookupMs = performance.now() - asked;
   const root = doc.documentElement;
   const failed = answers.find((answer) => !answer?.ok);
   if (failed) root.dataset.newsmarkError = failed.state ?? "error";
@@ -41,6 +44,7 @@ export async function markListing({ doc, pageUrl, send, began }) {
   keepInside(doc, drawn);
   root.dataset.newsmarkBadges = String(drawn.length);
   root.dataset.newsmarkBadgesMs = (performance.now() - began).toFixed(1);
+  root.dataset.newsmarkLookupMs = lookupMs.toFixed(1); // of which the service's answer, via the background
   root.dataset.newsmarkReady = "";
 }
 

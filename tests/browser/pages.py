@@ -80,10 +80,11 @@ HOME_SECTIONS = [
     ("Entertainment", "entertainment"),
     ("Sport", "sport"),
 ]
-_HEADLINE_WORDS = (
+_HEADLINE = (
     "officials say talks resume after storm damage leaves thousands without power as lawmakers weigh "
     "new rules for drone strikes while markets rally on inflation data and teams prepare for finals"
-).split()
+)
+_HEADLINE_WORDS = _HEADLINE.split(" ")
 
 
 def home_links(n: int = 100) -> list[tuple[str, str]]:
@@ -130,11 +131,19 @@ def home_html(n: int = 100) -> str:
             "      </li>"
             for href, title in chunk
         ]
-        cards.append(f'      <li class="card--lite"><a href="/{section}">More {html.escape(heading)}</a></li>')
+        cards.append(
+            f'      <li class="card--lite"><a href="/{section}">More {html.escape(heading)}</a></li>'
+        )
         if s == 2:  # a story linked twice, the second time with a tracking query and a fragment
             again = ARTICLE_URL.removeprefix(HOME_URL.rstrip("/")) + "?iid=lite_top#story"
-            cards.append(f'      <li class="card--lite"><a href="{html.escape(again)}">Strikes: the latest</a></li>')
-        parts.append(f'    <h2 class="section--lite">{html.escape(heading)}</h2>\n    <ul>\n' + "\n".join(cards) + "\n    </ul>")
+            cards.append(
+                f'      <li class="card--lite"><a href="{html.escape(again)}">Strikes: the latest</a></li>'
+            )
+        parts.append(
+            f'    <h2 class="section--lite">{html.escape(heading)}</h2>\n    <ul>\n'
+            + "\n".join(cards)
+            + "\n    </ul>"
+        )
     sections = "\n".join(parts)
     return f"""<!DOCTYPE html>
 <html lang="en">

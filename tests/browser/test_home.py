@@ -29,7 +29,9 @@ COUNT_LOOKUPS_JS = """() => {
   self.newsmarkLookups = [];
   const send = self.fetch;
   self.fetch = (resource, init) => {
-    if (String(resource).endsWith("/api/articles/lookup")) self.newsmarkLookups.push(JSON.parse(init.body).urls.length);
+    if (String(resource).endsWith("/api/articles/lookup")) {
+      self.newsmarkLookups.push(JSON.parse(init.body).urls.length);
+    }
     return send(resource, init);
   };
 }"""
@@ -37,7 +39,8 @@ COUNT_LOOKUPS_JS = """() => {
 #: Each card link's headline and the badge after it: (href, kind, text, title).
 BADGES_JS = """() => [...document.querySelectorAll(".card--lite a[href]")].map((a) => {
   const badge = a.nextElementSibling?.querySelector(".newsmark-badge");
-  return [a.getAttribute("href"), badge?.dataset.newsmarkBadge ?? null, badge?.textContent ?? "", badge?.title ?? ""];
+  const kind = badge?.dataset.newsmarkBadge ?? null;
+  return [a.getAttribute("href"), kind, badge?.textContent ?? "", badge?.title ?? ""];
 })"""
 
 #: Where every link of the page is (each line box of it), and the page's size.
@@ -95,7 +98,8 @@ def test_home_page_badges_match_the_service(ready_site, service, service_worker)
     # One request for the page's 100 articles (101 card links to them: one is linked twice).
     assert service_worker.evaluate("self.newsmarkLookups") == [100]
 
-    truth = service.session().post(f"{service.url}/api/articles/lookup", json={"urls": URLS}).json()["articles"]
+    answer = service.session().post(f"{service.url}/api/articles/lookup", json={"urls": URLS})
+    truth = answer.json()["articles"]
     shown = page.evaluate(BADGES_JS)
     assert len([href for href, *_ in shown if href.startswith("/20")]) == 101
     drawn = 0
@@ -144,7 +148,8 @@ def test_badges_move_no_link_and_no_line(ready_site, service, width):
     assert page.evaluate("document.documentElement.dataset.newsmarkBadges") == str(drawn)
     with_badges = page.evaluate(LAYOUT_JS)
     # Every badge lies inside the window's width: none sticks out to give the page a scrollbar.
-    rights = page.locator(".newsmark-badge").evaluate_all("bs => bs.map(b => b.getBoundingClientRect().right)")
+    badges = page.locator(".newsmark-badge")
+    rights = badges.evaluate_all("marks => marks.map((m) => m.getBoundingClientRect().right)")
     assert len(rights) == drawn and max(rights) <= with_badges["view"]
     page.evaluate("document.querySelectorAll('.newsmark-badge-hook').forEach((h) => h.remove())")
     without = page.evaluate(LAYOUT_JS)
