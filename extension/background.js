@@ -453,7 +453,8 @@ async function handleLookup(msg) {
   }
   const result = await callService(await getSettings(), "POST", "/api/articles/lookup", { urls: msg.urls });
   if (result.status !== 200 || !result.data) {
-    return { ok: false, state: stateOf(result.status), status: result.status || undefined, message: result.message };
+    const status = result.status || undefined;
+    return { ok: false, state: stateOf(result.status), status, message: result.message };
   }
   flushOutbox({ force: true }); // the service answers: a good moment to deliver what waits
   return { ok: true, articles: result.data.articles };

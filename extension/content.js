@@ -11,8 +11,9 @@
   // The home page and section pages (article cards, no article body) get badges, no bar. They need
   // none of the article modules: without loading those, the badges come soon after the page is idle.
   if (document.querySelector(".card--lite") && !document.querySelector("p.paragraph--lite")) {
-    const [listing] = await Promise.all([load("listing-page"), load("listing")]); // its import, fetched alongside
-    await listing.markListing({ doc: document, pageUrl: location.href, send: (m) => api.runtime.sendMessage(m), began: started });
+    const [listing] = await Promise.all([load("listing-page"), load("listing")]); // listing.js: its import
+    const send = (message) => api.runtime.sendMessage(message);
+    await listing.markListing({ doc: document, pageUrl: location.href, send, began: started });
     return;
   }
   const [dom, textRule, anchoring, hl] = await Promise.all(["dom", "text", "anchoring", "highlighter"].map(load));

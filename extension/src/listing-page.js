@@ -26,7 +26,9 @@ export async function markListing({ doc, pageUrl, send, began }) {
   }
   const asked = performance.now();
   const answers = await Promise.all(
-    batches([...linksByUrl.keys()]).map((urls) => send({ type: "lookup", urls }).catch((err) => ({ ok: false, message: String(err) }))),
+    batches([...linksByUrl.keys()]).map((urls) =>
+      send({ type: "lookup", urls }).catch((err) => ({ ok: false, message: String(err) })),
+    ),
   );
   const lookupMs = performance.now() - asked;
   const root = doc.documentElement;

@@ -10,7 +10,7 @@ from helpers import body
 
 from .actions import wait_ready
 from .conftest import OUTPUT
-from .pages import ARTICLE_URL, HOME_URL, home_article_urls
+from .pages import ARTICLE_URL, HOME_URL, home_article_urls, home_html
 
 URLS = home_article_urls()
 #: Articles coded through the API (with their snapshots), and the tag of each annotation.
@@ -131,6 +131,21 @@ def test_home_page_badges_match_the_service(ready_site, service, service_worker)
     page.set_viewport_size({"width": 1000, "height": 760})
     page.locator(f'[data-newsmark-badge-for="{URLS[1]}"]').scroll_into_view_if_needed()
     page.screenshot(path=str(OUTPUT / "home-badges.png"))
+
+
+def test_a_page_of_more_than_200_articles_asks_in_requests_of_200(ready_site, service, service_worker):
+    many = home_article_urls(250)
+    session = service.session()
+    for url in (many[3], many[249]):  # one in each request
+        assert session.post(f"{service.url}/api/annotations", json=body("Joe Biden", tag="claim", url=url)).ok
+    ready_site.pages[HOME_URL] = home_html(250)
+    service_worker.evaluate(COUNT_LOOKUPS_JS)
+    page = ready_site.open(HOME_URL)
+    wait_ready(page)
+    assert sorted(service_worker.evaluate("self.newsmarkLookups")) == [50, 200]
+    for url in (many[3], many[249]):
+        expect(page.locator(f'[data-newsmark-badge-for="{url}"] .newsmark-badge')).to_have_text("C1")
+    assert page.evaluate("document.documentElement.dataset.newsmarkBadges") == "2"
 
 
 @pytest.mark.parametrize("width", [1280, 420])
