@@ -5,7 +5,11 @@ of some others (opened, not coded). Debian's Chromium opens the home page (the t
 built to the real markup, served at https://lite.cnn.com/ by routing) with the unpacked
 extension, which sends the page's article URLs in one lookup through its background worker and
 draws the badges. The content script records the time from its start, which is when the page is
-idle (``run_at: document_idle``), to the badges drawn (``data-newsmark-badges-ms``).
+idle by Chromium's measure (``run_at: document_idle``, right after DOMContentLoaded), to the
+badges drawn (``data-newsmark-badges-ms``). Chromium runs the script before the page's first paint,
+so that time also holds the page's own first layout and paint; the time from the page's load
+event or first paint, whichever is later, to the badges drawn (the ``newsmark-badges``
+performance mark) is printed too.
 
 The reference, measured in the same page and run: the page's own part of the work without the
 service: reading the card links, resolving and normalising their URLs, and adding and measuring
@@ -46,6 +50,13 @@ TEXT = article_text(
 )
 QUOTES = ["85 targets", "seven locations", "Friday", "Joe Biden", "response", "Lloyd Austin"]
 SNAPSHOT = {"title": "A story", "byline": "By A. Writer, CNN", "timestamp_text": "", "text": TEXT}
+
+#: From the page's load event or first paint, whichever came later, to the badges drawn.
+AFTER_IDLE_JS = """() => {
+  const loaded = performance.getEntriesByType("navigation")[0].loadEventEnd;
+  const painted = performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? 0;
+  return performance.getEntriesByName("newsmark-badges")[0].startTime - Math.max(loaded, painted);
+}"""
 
 REFERENCE_JS = """() => {
   const began = performance.now();
@@ -113,13 +124,15 @@ def measure_service(url: str, token: str, urls: list[str], runs: int) -> list[fl
     return times
 
 
-def measure_pages(context, page_html: str, loads: int) -> tuple[list[float], list[float], list[float], str]:
+def measure_pages(
+    context, page_html: str, loads: int
+) -> tuple[list[float], list[float], list[float], list[float], str]:
     context.route(
         "https://lite.cnn.com/**",
         lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=page_html),
     )
     page = context.new_page()
-    badges_ms, lookup_ms, reference_ms = [], [], []
+    badges_ms, lookup_ms, after_idle_ms, reference_ms = [], [], [], []
     drawn = ""
     for _ in range(loads):
         page.goto(HOME_URL)
@@ -128,12 +141,14 @@ def measure_pages(context, page_html: str, loads: int) -> tuple[list[float], lis
         if "newsmarkError" in data:
             raise RuntimeError(f"the extension could not reach the service: {data['newsmarkError']}")
         badges_ms.append(float(data["newsmarkBadgesMs"]))
+        page.wait_for_load_state("load")
+        after_idle_ms.append(page.evaluate(AFTER_IDLE_JS))
         lookup_ms.append(float(data["newsmarkLookupMs"]))
         drawn = data["newsmarkBadges"]
         page.evaluate("document.querySelectorAll('.newsmark-badge-hook').forEach((h) => h.remove())")
         reference_ms.append(page.evaluate(REFERENCE_JS))
     page.close()
-    return badges_ms, lookup_ms, reference_ms, drawn
+    return badges_ms, lookup_ms, after_idle_ms, reference_ms, drawn
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             with sync_playwright() as pw:
                 context = launch(pw, Path(tmp) / "profile", service_url, token)
                 page_html = home_html(args.links)
-                badges_ms, lookup_ms, reference_ms, drawn = measure_pages(context, page_html, args.loads)
+                measured = measure_pages(context, page_html, args.loads)
+                badges_ms, lookup_ms, after_idle_ms, reference_ms, drawn = measured
                 context.close()
         finally:
             proc.terminate()
@@ -170,13 +186,16 @@ def main(argv: list[str] | None = None) -> int:
         ("badges drawn, from idle (data-newsmark-badges-ms)", badges_ms),
         ("  of which the lookup via the background", lookup_ms),
         ("  of which loading the module, reading links, drawing", rest),
+        ("badges drawn, from the page's load and first paint", after_idle_ms),
         ("lookup of the 100 URLs alone (HTTP from Python)", service_ms),
         ("reference: the page's part without the service", reference_ms),
     ):
         p50 = statistics.median(times)
         print(f"{name:54} {p50:8.1f} {min(times):8.1f} {max(times):8.1f} {p50 / max(r50, 0.01):11.1f}x")
-    verdict = "PASS" if b50 <= TARGET_MS else "MISS"
-    print(f"\ntarget: badges within {TARGET_MS} ms of idle: {verdict} (median {b50:.1f} ms)")
+    a50 = statistics.median(after_idle_ms)
+    print(f"\ntarget: badges within {TARGET_MS} ms of idle")
+    for name, ms in (("from the content script's start", b50), ("from the page's load and first paint", a50)):
+        print(f"  {name}: {'PASS' if ms <= TARGET_MS else 'MISS'} (median {ms:.1f} ms)")
     return 0
 
 
