@@ -27,7 +27,10 @@ export async function markListing({ doc, pageUrl, send, began }) {
   const asked = performance.now();
   const answers = await Promise.all(
     batches([...linksByUrl.keys()]).map((urls) =>
-      send({ type: "lookup", urls }).catch((err) => ({ ok: false, message: String(err) })),
+      // A reloaded extension's old script throws at once: treated as a failed answer.
+      Promise.resolve()
+        .then(() => send({ type: "lookup", urls }))
+        .catch((err) => ({ ok: false, message: String(err) })),
     ),
   );
   const lookupMs = performance.now() - asked;
