@@ -9,10 +9,10 @@
   const api = globalThis.browser ?? globalThis.chrome;
   const load = (name) => import(api.runtime.getURL(`src/${name}.js`));
   // The home page and section pages (article cards, no article body) get badges, no bar. They need
-  // none of the article modules: without loading those, the badges come soon after the page is idle.
+  // none of the article modules (an import costs 30-50 ms): the badges come soon after the page is idle.
   if (document.querySelector(".card--lite") && !document.querySelector("p.paragraph--lite")) {
-    const [listing] = await Promise.all([load("listing-page"), load("listing")]); // listing.js: its import
     const send = (message) => api.runtime.sendMessage(message);
+    const listing = globalThis.newsmarkListingPage; // src/listing-page.js, loaded before this script
     await listing.markListing({ doc: document, pageUrl: location.href, send, began: started });
     return;
   }

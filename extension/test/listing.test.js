@@ -1,7 +1,9 @@
 // Which links of a listing page are articles, their URLs as the service keeps them, and the badges.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { articleUrl, articleUrls, badgeFor, batches, MAX_LOOKUP_URLS } from "../src/listing.js";
+import "../src/listing.js"; // a classic script (see there): it defines globalThis.newsmarkListing
+
+const { articleUrl, articleUrls, badgeFor, batches, MAX_LOOKUP_URLS } = globalThis.newsmarkListing;
 
 const HOME = "https://lite.cnn.com/";
 
