@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, times in (
         ("badges drawn, from idle (data-newsmark-badges-ms)", badges_ms),
         ("  of which the lookup via the background", lookup_ms),
-        ("  of which loading the module, reading links, drawing", rest),
+        ("  of which reading the links and drawing", rest),
         ("badges drawn, from the page's load and first paint", after_idle_ms),
         ("lookup of the 100 URLs alone (HTTP from Python)", service_ms),
         ("reference: the page's part without the service", reference_ms),
