@@ -506,6 +506,21 @@ async function handleSnapshot(msg) {
   return { ok: false, status: result.status, message: result.message };
 }
 
+// A listing page's article URLs (at most 200, the service's limit): whether each was seen and its
+// counts per tag, for the page's badges. One request; nothing is queued (the next visit asks again).
+async function handleLookup(msg) {
+  if (!Array.isArray(msg.urls) || msg.urls.length === 0) {
+    return { ok: false, state: "error", message: "The message names no urls." };
+  }
+  const result = await callService(await getSettings(), "POST", "/api/articles/lookup", { urls: msg.urls });
+  if (result.status !== 200 || !result.data) {
+    const status = result.status || undefined;
+    return { ok: false, state: stateOf(result.status), status, message: result.message };
+  }
+  flushOutbox({ force: true }); // the service answers: a good moment to deliver what waits
+  return { ok: true, articles: result.data.articles };
+}
+
 async function handleRetry() {
   await flushOutbox({ force: true });
   return { pending: (await readOutbox()).length };
@@ -537,6 +552,7 @@ const HANDLERS = {
   test: handleTest,
   retry: handleRetry,
   snapshot: handleSnapshot,
+  lookup: handleLookup,
 };
 
 api.runtime.onMessage.addListener((msg, sender, sendResponse) => {

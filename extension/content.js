@@ -5,14 +5,23 @@
 // modules; this file wires them to the page.
 
 (async () => {
+  const started = performance.now(); // the page is idle (run_at document_idle): badges are timed from here
   const api = globalThis.browser ?? globalThis.chrome;
   const load = (name) => import(api.runtime.getURL(`src/${name}.js`));
+  // The home page and section pages (article cards, no article body) get badges, no bar. They need
+  // none of the article modules (an import costs 30-50 ms): the badges come soon after the page is idle.
+  if (document.querySelector(".card--lite") && !document.querySelector("p.paragraph--lite")) {
+    const send = (message) => api.runtime.sendMessage(message);
+    const listing = globalThis.newsmarkListingPage; // src/listing-page.js, loaded before this script
+    await listing.markListing({ doc: document, pageUrl: location.href, send, began: started });
+    return;
+  }
   const [dom, textRule, anchoring, hl, placement, quotes] = await Promise.all(
     ["dom", "text", "anchoring", "highlighter", "placement", "quote"].map(load),
   );
 
   const article = dom.findArticle(document);
-  if (!article) return; // the home page and other pages are left alone
+  if (!article) return; // pages other than articles and listings are left alone
 
   const TAGS = ["actor", "claim", "figure"];
   const KEYS = { a: "actor", c: "claim", f: "figure" };
@@ -667,8 +676,10 @@
       placed.push({ id: a.id, tag: a.tag, start: found.start, end: found.end, pending: queuedHere });
     }
     highlight(first, placed);
-    // The article changed since it was coded: let the service keep this version too.
-    if (stored.length > 0 && !stored.some((a) => a.article_sha256 === version)) {
+    // The service keeps this version unless an annotation shows it has it: the article changed
+    // since it was coded, or it was never coded (opened counts as seen: the home page's dots).
+    // The service answers 200 for a version it knows, so a repeat costs no new version.
+    if (answer?.ok && !stored.some((a) => a.article_sha256 === version)) {
       const snapshot = { url: pageUrl, ...snapshotOf(first) };
       send({ type: "snapshot", article: snapshot }).catch(() => {});
     }

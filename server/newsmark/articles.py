@@ -172,6 +172,30 @@ def counts(store: Store, url: str) -> dict[str, int]:
     return result
 
 
+def lookup(store: Store, urls: list[tuple[str, str]]) -> dict[str, Any]:
+    """Which articles this data folder has seen, and how far each is coded (a listing page's badges).
+
+    ``urls``: (the URL as the client sent it, its normalised form) pairs. An article is seen when
+    its text is stored (the extension sends it when the article is opened) or it has annotations
+    (an import may bring annotations without the text). Answered from the URL indexes: only
+    the annotations of the URLs asked about are read, never the whole table.
+
+    :returns: ``{"articles": {sent URL: {"url", "id", "seen", "counts"}}}``.
+    """
+    answers: dict[str, dict[str, Any]] = {}
+    with store.reading():  # one moment for every URL of the page
+        stored = store.stored_article_urls({url for _, url in urls})
+        for url in {url for _, url in urls}:
+            found = counts(store, url)
+            answers[url] = {
+                "url": url,
+                "id": contract.article_id(url),
+                "seen": url in stored or found["total"] > 0,
+                "counts": found,
+            }
+    return {"articles": {sent: answers[url] for sent, url in urls}}
+
+
 def export_form(store: Store, article: Doc, *, skip: Collection[str] = ()) -> dict[str, Any]:
     """An article with every version's text, as the JSON export holds it (but versions in ``skip``)."""
     versions = store.versions_of(article["id"], skip=skip)

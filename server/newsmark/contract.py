@@ -39,6 +39,9 @@ MAX_TIMESTAMP_TEXT = 200
 #: The longest text search (``q``): a phrase, not a passage; each request scans every quote and note.
 MAX_QUERY = 200
 MAX_BODY_BYTES = 1024 * 1024
+#: The most URLs one ``POST /api/articles/lookup`` takes: a listing page's links (lite.cnn.com's
+#: home page links about 100 articles). 200 URLs of MAX_URL characters fit in MAX_BODY_BYTES.
+MAX_LOOKUP_URLS = 200
 
 #: Times (created, updated, first and last seen) accepted from outside: none before this,
 #: none later than this much after now.

@@ -228,6 +228,56 @@ class ArticlePostSchema(ArticleSnapshotSchema):
     url = ArticleUrl(required=True)
 
 
+class BoundedList(fields.List):
+    """A list refused for its length before any item is read (so 50,000 bad items are one error)."""
+
+    def __init__(self, inner: fields.Field, *, max_length: int, error: str, **kwargs: Any) -> None:
+        self.length = validate.Length(min=1, max=max_length, error=error)
+        super().__init__(inner, validate=self.length, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        if isinstance(value, list):
+            self.length(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ArticleLookupSchema(Schema):
+    """The body of ``POST /api/articles/lookup``: the article URLs a listing page links to."""
+
+    urls = BoundedList(
+        ArticleUrl(),
+        required=True,
+        max_length=contract.MAX_LOOKUP_URLS,
+        error="Give 1 to {max} URLs; split a longer list into several requests.",
+        metadata={"description": f"1 to {contract.MAX_LOOKUP_URLS} absolute http(s) URLs"},
+    )
+
+
+class ArticleLookupEntrySchema(Schema):
+    """What ``POST /api/articles/lookup`` answers for one URL."""
+
+    url = fields.Str(required=True, metadata={"description": "the URL normalised, as the service keeps it"})
+    id = fields.Str(required=True, metadata={"description": "the article id (the same for every coder)"})
+    seen = fields.Bool(
+        required=True, metadata={"description": "its text is stored (it was opened) or it has annotations"}
+    )
+    counts = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Int(),
+        required=True,
+        metadata={"description": "annotations per tag (actor, claim, figure) and their total"},
+    )
+
+
+class ArticleLookupAnswerSchema(Schema):
+    articles = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Nested(ArticleLookupEntrySchema),
+        required=True,
+        metadata={"description": "keyed by each URL exactly as sent"},
+    )
+
+
 _note = Note(load_default=None, allow_none=True)
 _tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
 

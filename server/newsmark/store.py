@@ -610,6 +610,11 @@ class Store:
             # As JSON bytes, as loaded documents are: a version's text is most of the store's memory.
             self.versions.insert_encoded([memoryview(orjson.dumps(doc)).tobytes() for doc in docs])
 
+    def stored_article_urls(self, urls: Iterable[str]) -> set[str]:
+        """Which of ``urls`` are stored articles (from the index: nothing parsed)."""
+        with self.reading():
+            return self.articles.present("url", urls)
+
     def article_urls(self) -> list[str]:
         """The URL of every stored article (from the index: nothing parsed)."""
         with self.reading():

@@ -90,10 +90,11 @@ def test_note_escape_and_a_selection_across_paragraphs(ready_site, service):
     assert saved["note"] == "spans two paragraphs"
 
 
-def test_home_page_is_left_alone(ready_site):
+def test_home_page_has_no_bar_and_no_badges_when_nothing_is_coded(ready_site):
     page = ready_site.open("https://lite.cnn.com/")
-    page.wait_for_timeout(500)
-    assert page.evaluate("document.documentElement.dataset.newsmarkReady") is None
+    wait_ready(page)  # the extension looked up the page's articles: none is known
+    assert page.evaluate("document.documentElement.dataset.newsmarkBadges") == "0"
+    assert page.locator(".newsmark-badge").count() == 0
     assert page.locator(".newsmark-bar").count() == 0
 
 

@@ -12,6 +12,7 @@ from ..datafolder import nonce_proof
 from ..schemas import (
     AnnotationCreateSchema,
     AnnotationPatchSchema,
+    ArticleLookupSchema,
     ArticlePostSchema,
     ExportQuerySchema,
     HealthQuerySchema,
@@ -28,6 +29,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 _create = AnnotationCreateSchema()
 _patch = AnnotationPatchSchema()
 _article = ArticlePostSchema()
+_lookup = ArticleLookupSchema()
 _list = ListQuerySchema()
 _export = ExportQuerySchema()
 _page = PageQuerySchema()
@@ -105,6 +107,18 @@ def post_article() -> tuple[Response, int]:
     url = data.pop("url")
     article, added = articles.record(svc.store, url, data, svc.rules.article_hosts)
     return jsonify(article), 201 if added else 200
+
+
+@bp.post("/articles/lookup")
+def lookup_articles() -> Response:
+    """Whether each of a listing page's article URLs was seen, and its counts per tag.
+
+    A POST, not a GET: 200 URLs do not fit in a query string. It reads, never writes.
+    """
+    sent = json_body()
+    urls = _lookup.load(sent)["urls"]
+    # Loaded without error, so ``sent["urls"]`` is a list of strings, in the same order.
+    return jsonify(articles.lookup(service().store, list(zip(sent["urls"], urls, strict=True))))
 
 
 @bp.get("/articles")

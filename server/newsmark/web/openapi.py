@@ -106,6 +106,18 @@ _PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": {"description": "a page of articles"}},
         },
     },
+    "/api/articles/lookup": {
+        "post": {
+            "summary": "Which of a listing page's article URLs were seen, and their counts per tag",
+            "description": "Each URL is normalised as at create (no query, no fragment), so "
+            "…/index.html?x=1#y finds the article stored at …/index.html. Reads only.",
+            "requestBody": {"required": True, **_json("ArticleLookup")},
+            "responses": {
+                "200": _ok("one entry per URL, keyed by the URL as sent", "ArticleLookupAnswer"),
+                **{code: _ERR for code in ("400", "401", "403", "413", "415", "422")},
+            },
+        }
+    },
     "/api/articles/{key}": {
         "parameters": [
             {
@@ -194,6 +206,8 @@ def build_spec() -> dict[str, Any]:
         ("AnnotationPatch", schemas.AnnotationPatchSchema),
         ("Article", schemas.ArticleSchema),
         ("ArticlePost", schemas.ArticlePostSchema),
+        ("ArticleLookup", schemas.ArticleLookupSchema),
+        ("ArticleLookupAnswer", schemas.ArticleLookupAnswerSchema),
         ("Error", schemas.ErrorSchema),
         ("ImportReport", schemas.ImportReportSchema),
     ):
