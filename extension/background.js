@@ -24,9 +24,13 @@ const TAGS = [
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-async function getSettings() {
-  const { settings } = await api.storage.local.get("settings");
-  return normalizeSettings(settings);
+// Read once per worker life and dropped when they change (storage.onChanged below): every request
+// needs them, and a storage read costs a few ms on the home page's badge lookup.
+let settingsCache = null;
+
+function getSettings() {
+  settingsCache ??= api.storage.local.get("settings").then(({ settings }) => normalizeSettings(settings));
+  return settingsCache;
 }
 
 function normalizeSettings(raw) {
@@ -609,6 +613,7 @@ api.alarms.onAlarm.addListener((alarm) => {
 
 // New settings (the user fixed the URL or token) may make queued work deliverable right away.
 api.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && changes.settings) settingsCache = null;
   if (area === "local" && changes.settings) flushOutbox({ force: true });
 });
 

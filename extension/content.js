@@ -5,17 +5,11 @@
 // modules; this file wires them to the page.
 
 (async () => {
-  const started = performance.now(); // the page is idle (run_at document_idle): badges are timed from here
   const api = globalThis.browser ?? globalThis.chrome;
   const load = (name) => import(api.runtime.getURL(`src/${name}.js`));
-  // The home page and section pages (article cards, no article body) get badges, no bar. They need
-  // none of the article modules (an import costs 30-50 ms): the badges come soon after the page is idle.
-  if (document.querySelector(".card--lite") && !document.querySelector("p.paragraph--lite")) {
-    const send = (message) => api.runtime.sendMessage(message);
-    const listing = globalThis.newsmarkListingPage; // src/listing-page.js, loaded before this script
-    await listing.markListing({ doc: document, pageUrl: location.href, send, began: started });
-    return;
-  }
+  // The home page and section pages get badges and no bar: src/listing-page.js, run earlier
+  // (document_end), draws them.
+  if (globalThis.newsmarkListingPage?.isListing(document)) return;
   const [dom, textRule, anchoring, hl, placement, quotes] = await Promise.all(
     ["dom", "text", "anchoring", "highlighter", "placement", "quote"].map(load),
   );

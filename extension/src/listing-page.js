@@ -2,8 +2,9 @@
 // this data folder has coded gets its counts per tag, each one opened but not coded a dot. The page's
 // own layout never moves: a badge hangs, absolutely positioned, from an empty inline span placed
 // after its link, so no line, link or word changes place. Built with textContent only.
-// A classic script, loaded before content.js with listing.js (see there why): it defines
-// globalThis.newsmarkListingPage.
+// A classic script, run with listing.js when the page's markup is parsed (document_end, before
+// content.js; see listing.js for why not a module): it defines globalThis.newsmarkListingPage and,
+// on a listing page, starts at once.
 
 "use strict";
 
@@ -91,5 +92,18 @@
     for (const mark of outside) mark.dataset.newsmarkFlip = "";
   }
 
-  globalThis.newsmarkListingPage = Object.freeze({ markListing });
+  /** A listing page: article cards and no article body. */
+  function isListing(doc) {
+    return doc.querySelector(".card--lite") !== null && doc.querySelector("p.paragraph--lite") === null;
+  }
+
+  globalThis.newsmarkListingPage = Object.freeze({ markListing, isListing });
+
+  // Run as soon as the page's markup is parsed (document_end): the lookup's round trip through the
+  // background then overlaps the page's own first layout and paint instead of following them.
+  if (isListing(document)) {
+    const api = globalThis.browser ?? globalThis.chrome;
+    const send = (message) => api.runtime.sendMessage(message);
+    markListing({ doc: document, pageUrl: location.href, send, began: performance.now() });
+  }
 })();
