@@ -29,7 +29,7 @@ def test_create_stores_exactly_what_was_sent(client):
     assert TEXT[stored["position"]["start"] : stored["position"]["end"]] == "85 targets"
     assert stored["article_sha256"] == text_sha256(TEXT)
     assert stored["created"] == stored["updated"] and stored["created"].endswith("Z")
-    assert stored["schema_version"] == 1
+    assert stored["schema_version"] == 2
     assert client.get(f"/api/annotations/{sent['id']}").get_json() == stored
 
 
@@ -219,7 +219,7 @@ def test_export_json_document(client, coded):
     assert "attachment" in r.headers["Content-Disposition"]
     doc = r.get_json()
     validate(doc, "export")
-    assert doc["schema_version"] == 1 and doc["generator"] == {"name": "newsmark", "version": __version__}
+    assert doc["schema_version"] == 2 and doc["generator"] == {"name": "newsmark", "version": __version__}
     assert [a["id"] for a in doc["annotations"]] == [a["id"] for a in coded]
     assert {a["url"] for a in doc["articles"]} == {ARTICLE_URL, OTHER_URL}
     texts = {a["url"]: a["versions"][-1]["text"] for a in doc["articles"]}

@@ -90,7 +90,8 @@ FIELD_CASES: list[tuple[str, Callable[[dict], None], str]] = [
     # enums and values
     ("tag outside the scheme", _set("tag", "person"), "tag"),
     ("tag in other case", _set("tag", "Actor"), "tag"),
-    ("schema_version from the future", _set("schema_version", 2), "schema_version"),
+    ("schema_version from the future", _set("schema_version", 3), "schema_version"),
+    ("schema_version from the past", _set("schema_version", 1), "schema_version"),
     ("empty exact", _set("quote.exact", ""), "quote.exact"),
     ("empty annotator", _set("annotator", ""), "annotator"),
     # oversize fields

@@ -25,14 +25,17 @@ def resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 def mm_constraints(field: fields.Field) -> dict[str, Any]:
     found: dict[str, Any] = {}
     validators = field.validators if hasattr(field, "validators") else []
+    # A list's length is its number of items: JSON Schema's maxItems (maxLength is for strings).
+    most, least = ("maxItems", "minItems") if isinstance(field, fields.List) else ("maxLength", "minLength")
     for v in validators:
         if isinstance(v, validate.OneOf):
-            found["enum"] = list(v.choices)
+            # A field that may be null lists null among its values in the JSON Schema.
+            found["enum"] = list(v.choices) + ([None] if field.allow_none else [])
         elif isinstance(v, validate.Length):
             if v.max is not None:
-                found["maxLength"] = v.max
+                found[most] = v.max
             if v.min is not None:
-                found["minLength"] = v.min
+                found[least] = v.min
         elif isinstance(v, validate.Range) and v.min is not None:
             found["minimum"] = v.min
         elif isinstance(v, validate.Equal):
@@ -41,7 +44,8 @@ def mm_constraints(field: fields.Field) -> dict[str, Any]:
 
 
 def js_constraints(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: node[k] for k in ("enum", "maxLength", "minLength", "minimum", "const") if k in node}
+    keys = ("enum", "maxLength", "minLength", "maxItems", "minItems", "minimum", "const")
+    return {k: node[k] for k in keys if k in node}
 
 
 def compare(

@@ -57,11 +57,21 @@ def plan_snapshot(
     return SnapshotPlan(url, snapshot, Reference(text, sha), existing, new_version=not known)
 
 
+def metadata(url: str, byline: str, timestamp_text: str, date_published: str | None) -> dict[str, Any]:
+    """What the page states about the article, parsed (see :mod:`newsmark.metadata`), with the raw
+    ``date_published`` it was parsed from: the keys :data:`newsmark.contract.ARTICLE_METADATA_KEYS`."""
+    from .metadata import article_metadata  # here: it loads its time zone tables when first needed
+
+    parsed = article_metadata(url, date_published=date_published, timestamp_text=timestamp_text, byline=byline)
+    return {**parsed.as_dict(), "date_published": date_published}
+
+
 def apply_snapshot(store: Store, plan: SnapshotPlan, now: str) -> None:
     """Record the snapshot: a new version if the text is new, and the article's latest state."""
     snap = plan.snapshot
     aid = contract.article_id(plan.url)
     fields = {k: snap[k] for k in ("title", "byline", "timestamp_text")}
+    about = metadata(plan.url, snap["byline"], snap["timestamp_text"], snap.get("date_published"))
     with store.transaction():
         if plan.new_version:
             store.add_version(
@@ -71,6 +81,7 @@ def apply_snapshot(store: Store, plan: SnapshotPlan, now: str) -> None:
                     "text": plan.text.text,
                     "first_seen": now,
                     **fields,
+                    **about,
                 }
             )
         store.put_article(
@@ -81,6 +92,7 @@ def apply_snapshot(store: Store, plan: SnapshotPlan, now: str) -> None:
                 "sha256": plan.text.sha256,
                 "first_seen": plan.existing["first_seen"] if plan.existing else now,
                 "last_seen": now,
+                **about,
             }
         )
 
@@ -141,6 +153,7 @@ def view(store: Store, key: str, version: str | None = None) -> dict[str, Any]:
         "version": versions.index(chosen) + 1,
         "first_seen": chosen["first_seen"],
         "last_seen": article["last_seen"],
+        **_metadata_of(chosen, article["url"]),
         "versions": [
             {"version": n, "sha256": v["sha256"], "first_seen": v["first_seen"]}
             for n, v in enumerate(versions, 1)
@@ -159,6 +172,7 @@ def summary(store: Store, article: Doc) -> dict[str, Any]:
     """An article as listed: its latest state, number of versions and counts per tag."""
     return {
         **article,
+        **_metadata_of(article, article["url"]),
         "versions": len(store.versions_of(article["id"])),
         "counts": counts(store, article["url"]),
     }
@@ -201,14 +215,24 @@ def export_form(store: Store, article: Doc, *, skip: Collection[str] = ()) -> di
     versions = store.versions_of(article["id"], skip=skip)
     return {
         **article,
+        **_metadata_of(article, article["url"]),
         "versions": [
             {
                 "version": n,
                 **{k: v[k] for k in ("sha256", "title", "byline", "timestamp_text", "text", "first_seen")},
+                **_metadata_of(v, article["url"]),
             }
             for n, v in enumerate(versions, 1)
         ],
     }
+
+
+def _metadata_of(doc: Doc, url: str) -> dict[str, Any]:
+    """The metadata an article or version document keeps; parsed now for one stored before it kept
+    them (a data folder the migration could not bring up to date: read as it is)."""
+    if all(key in doc for key in contract.ARTICLE_METADATA_KEYS):
+        return {key: doc[key] for key in contract.ARTICLE_METADATA_KEYS}
+    return metadata(url, doc["byline"], doc["timestamp_text"], doc.get("date_published"))
 
 
 def find_url(store: Store, key: str) -> str:

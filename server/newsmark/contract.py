@@ -13,10 +13,40 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit, urlunsplit
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The versions an import reads (an earlier one is brought up to this one, as at open: see migration.py).
+READABLE_SCHEMA_VERSIONS: tuple[int, ...] = (1, 2)
 
 #: The coding scheme of content analysis: who acts, what is asserted, which numbers are given.
 TAGS: tuple[str, ...] = ("actor", "claim", "figure")
+
+#: How hedged a figure is: "at least 16 people" is at_least, "about 30 minutes" approx, "10 to 12" range.
+QUALIFIERS: tuple[str, ...] = ("exact", "at_least", "more_than", "at_most", "less_than", "approx", "range")
+
+#: The fields of schema_version 2 that apply to one tag each; on the others they hold the value given here
+#: (null, or an empty list), so that every annotation has every key (a CSV row, a pandas frame, the same).
+TAG_FIELDS: dict[str, tuple[str, ...]] = {
+    "actor": ("entity",),
+    "claim": ("attributed_to",),
+    "figure": ("value", "value_high", "unit", "qualifier"),
+}
+NOT_APPLICABLE: dict[str, None | list[str]] = {
+    "attributed_to": [],
+    "entity": None,
+    "value": None,
+    "value_high": None,
+    "unit": None,
+    "qualifier": None,
+}
+#: The keys of a stored (and exported) annotation, in their order. id and url lead (and tag after
+#: them): the store reads them off the data file without parsing documents (store.TABLES).
+ANNOTATION_KEYS: tuple[str, ...] = (
+    "id", "url", "tag", "quote", "position", "note", "annotator",
+    "attributed_to", "entity", "value", "value_high", "unit", "qualifier",
+    "article_sha256", "created", "updated", "schema_version",
+)  # fmt: skip
+#: What an article version (and an article's latest state) keeps of what the page states about it.
+ARTICLE_METADATA_KEYS: tuple[str, ...] = ("published", "updated", "section", "authors", "date_published")
 
 #: The viewer's orders for the annotation table (the first is the default) and its page sizes.
 SORTS: tuple[str, ...] = ("newest", "oldest", "article", "tag", "coder")
@@ -36,6 +66,17 @@ MAX_ANNOTATOR = 200
 MAX_ARTICLE_TEXT = 500_000
 MAX_ARTICLE_FIELD = 1_000  # title and byline
 MAX_TIMESTAMP_TEXT = 200
+MAX_ENTITY = 200
+MAX_UNIT = 100
+#: Actors one claim is attributed to: a claim made jointly by a few, never a list of everyone.
+MAX_ATTRIBUTED = 50
+#: Entity names one rename (a merge) takes at a time.
+MAX_RENAME_FROM = 100
+#: The page's JSON-LD ``datePublished``, as it states it (an ISO 8601 time is about 30 characters).
+MAX_DATE_PUBLISHED = 100
+MAX_SECTION = 100
+MAX_AUTHORS = 100
+MAX_AUTHOR = 200
 #: The longest text search (``q``): a phrase, not a passage; each request scans every quote and note.
 MAX_QUERY = 200
 MAX_BODY_BYTES = 1024 * 1024
@@ -162,3 +203,20 @@ def article_id(url: str) -> str:
 def utc_now() -> str:
     """The current time as UTC ISO 8601 with milliseconds, e.g. 2024-02-03T13:43:00.123Z."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_ONE_LINE = re.compile(NOT_IN_ONE_LINE)
+
+
+def collapse_space(text: str) -> str:
+    """One line: control characters and line separators as spaces, runs of white space as one, trimmed."""
+    return " ".join(_ONE_LINE.sub(" ", text).split())
+
+
+def default_entity(exact: str) -> str:
+    """The entity of an actor coded without one: its quote in one line, cut to :data:`MAX_ENTITY`.
+
+    A quote of white space alone (the space between two words, coded by a slip) names no one:
+    it gets "?" rather than an empty name, which the contract refuses.
+    """
+    return collapse_space(exact)[:MAX_ENTITY].rstrip() or "?"

@@ -7,6 +7,7 @@ every value of the wrong type; their limits come from :mod:`newsmark.contract`.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from datetime import UTC, datetime
@@ -220,6 +221,12 @@ class ArticleSnapshotSchema(Schema):
     byline = _text(contract.MAX_ARTICLE_FIELD, ONE_LINE)
     timestamp_text = _text(contract.MAX_TIMESTAMP_TEXT, ONE_LINE)
     text = _text(contract.MAX_ARTICLE_TEXT, IN_PAGE_TEXT, required=True, min_length=1)
+    date_published = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=[validate.Length(max=contract.MAX_DATE_PUBLISHED), ONE_LINE],
+        metadata={"description": "the page's schema.org JSON-LD datePublished, as the page states it"},
+    )
 
 
 class ArticlePostSchema(ArticleSnapshotSchema):
@@ -231,8 +238,10 @@ class ArticlePostSchema(ArticleSnapshotSchema):
 class BoundedList(fields.List):
     """A list refused for its length before any item is read (so 50,000 bad items are one error)."""
 
-    def __init__(self, inner: fields.Field, *, max_length: int, error: str, **kwargs: Any) -> None:
-        self.length = validate.Length(min=1, max=max_length, error=error)
+    def __init__(
+        self, inner: fields.Field, *, max_length: int, error: str, min_length: int = 1, **kwargs: Any
+    ) -> None:
+        self.length = validate.Length(min=min_length, max=max_length, error=error)
         super().__init__(inner, validate=self.length, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
@@ -278,6 +287,108 @@ class ArticleLookupAnswerSchema(Schema):
     )
 
 
+class Number(fields.Float):
+    """A JSON number (not a string, not a boolean), finite, kept as a float.
+
+    JSON holds no NaN or infinity, but an integer of 400 digits is JSON too, and no float.
+    """
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid": "Not a number (give a JSON number, not a string).",
+        "special": "Not a finite number.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if type(value) is float:
+            if not math.isfinite(value):
+                raise self.make_error("special")
+            return value
+        if type(value) is not int:  # bool is an int subclass: refused here
+            raise self.make_error("invalid")
+        try:
+            return float(value)
+        except OverflowError:
+            raise self.make_error("special") from None
+
+
+class OneLineName(fields.String):
+    """A name in one line: control characters refused, runs of white space collapsed, trimmed."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = ONE_LINE(super()._deserialize(value, attr, data, **kwargs))
+        return " ".join(text.split())
+
+
+def _name(max_length: int, what: str, **kwargs: Any) -> OneLineName:
+    return OneLineName(
+        validate=validate.Length(min=1, max=max_length, error=f"Give {what} of 1 to {{max}} characters."),
+        **kwargs,
+    )
+
+
+class UniqueItems(validate.Validator):
+    """Refuse a list that holds a value twice; name the first."""
+
+    def __call__(self, value: list[Any]) -> list[Any]:
+        seen: set[Any] = set()
+        for item in value:
+            if item in seen:
+                raise ValidationError(f"Names {item} twice.")
+            seen.add(item)
+        return value
+
+
+def _attributed_to(**kwargs: Any) -> fields.List:
+    return fields.List(
+        UuidString(),
+        validate=[
+            validate.Length(
+                max=contract.MAX_ATTRIBUTED,
+                error="Attribute a claim to at most {max} actors.",
+            ),
+            UniqueItems(),
+        ],
+        metadata={"description": "ids of actor annotations on the same article (claims only)"},
+        **kwargs,
+    )
+
+
+def _qualifier(**kwargs: Any) -> fields.Str:
+    return fields.Str(validate=validate.OneOf(contract.QUALIFIERS), allow_none=True, **kwargs)
+
+
+def tag_field_problems(data: dict[str, Any], *, complete: bool) -> dict[str, list[str]]:
+    """What breaks the rules of the fields that apply to one tag each (see contract.TAG_FIELDS).
+
+    ``data`` holds ``tag`` and any of those fields. ``complete``: it is the whole annotation (stored,
+    imported or changed), so an actor must have an entity and a figure a qualifier; otherwise (a
+    create) a field left out or null is filled by the service.
+    """
+    tag = data["tag"]
+    problems: dict[str, list[str]] = {}
+    for name, empty in contract.NOT_APPLICABLE.items():
+        if name in contract.TAG_FIELDS[tag] or name not in data:
+            continue
+        if data[name] != empty and data[name] is not None:
+            owner = next(t for t, names in contract.TAG_FIELDS.items() if name in names)
+            shown = "[]" if empty == [] else "null"
+            problems[name] = [f"Applies to {owner} annotations only (this is a {tag}): leave it out or give {shown}."]
+    if tag == "actor" and complete and data.get("entity") is None:
+        problems["entity"] = [f"An actor has an entity (a name of 1 to {contract.MAX_ENTITY} characters)."]
+    if tag == "figure":
+        if complete and data.get("qualifier") is None:
+            problems["qualifier"] = [f"A figure's qualifier is never null: one of {', '.join(contract.QUALIFIERS)}."]
+        low, high, qualifier = data.get("value"), data.get("value_high"), data.get("qualifier")
+        if high is not None:
+            if qualifier != "range":
+                problems["value_high"] = ["Applies only with qualifier range (value is the low end)."]
+            elif low is None:
+                problems["value_high"] = ["Needs value, the low end of the range."]
+            elif high < low:
+                problems["value_high"] = [f"Must not be below value ({low:g}), the low end of the range."]
+    return problems
+
+
 _note = Note(load_default=None, allow_none=True)
 _tag = fields.Str(required=True, validate=validate.OneOf(contract.TAGS))
 
@@ -296,6 +407,13 @@ class AnnotationCreateSchema(Schema):
         load_default=contract.SCHEMA_VERSION, validate=validate.Equal(contract.SCHEMA_VERSION)
     )
     article = fields.Nested(ArticleSnapshotSchema, load_default=None)
+    # Left out (or null): the service fills them, see annotations.create.
+    attributed_to = _attributed_to()
+    entity = _name(contract.MAX_ENTITY, "an entity", allow_none=True)
+    value = Number(allow_none=True)
+    value_high = Number(allow_none=True)
+    unit = _name(contract.MAX_UNIT, "a unit", allow_none=True)
+    qualifier = _qualifier()
 
     @validates_schema(skip_on_field_errors=True)
     def _quote_fits_position(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -307,17 +425,36 @@ class AnnotationCreateSchema(Schema):
                 "position",
             )
 
+    @validates_schema(skip_on_field_errors=True)
+    def _fields_fit_tag(self, data: dict[str, Any], **kwargs: Any) -> None:
+        problems = tag_field_problems(data, complete=False)
+        if problems:
+            raise ValidationError(problems)
+
+
+#: What a PATCH may change; the rest is fixed when an annotation is made.
+PATCHABLE = ("tag", "note", *contract.NOT_APPLICABLE)
+
 
 class AnnotationPatchSchema(Schema):
-    """The body of ``PATCH /api/annotations/<id>``: only the tag and the note can change."""
+    """The body of ``PATCH /api/annotations/<id>``: the tag, the note and the fields of the tag.
+
+    Whether a field fits the tag is checked against the annotation (see annotations.update).
+    """
 
     tag = fields.Str(validate=validate.OneOf(contract.TAGS))
     note = Note(allow_none=True)
+    attributed_to = _attributed_to()
+    entity = _name(contract.MAX_ENTITY, "an entity", allow_none=True)
+    value = Number(allow_none=True)
+    value_high = Number(allow_none=True)
+    unit = _name(contract.MAX_UNIT, "a unit", allow_none=True)
+    qualifier = _qualifier()
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data:
-            raise ValidationError("Give tag, note or both.", "_schema")
+            raise ValidationError(f"Give at least one of: {', '.join(PATCHABLE)}.", "_schema")
 
 
 class AnnotationSchema(Schema):
@@ -330,6 +467,12 @@ class AnnotationSchema(Schema):
     position = fields.Nested(PositionSchema, required=True)
     note = Note(required=True, allow_none=True)
     annotator = _text(contract.MAX_ANNOTATOR, ONE_LINE, required=True, min_length=1)
+    attributed_to = _attributed_to(required=True)
+    entity = _name(contract.MAX_ENTITY, "an entity", required=True, allow_none=True)
+    value = Number(required=True, allow_none=True)
+    value_high = Number(required=True, allow_none=True)
+    unit = _name(contract.MAX_UNIT, "a unit", required=True, allow_none=True)
+    qualifier = _qualifier(required=True)
     article_sha256 = fields.Str(
         required=True,
         allow_none=True,
@@ -341,7 +484,11 @@ class AnnotationSchema(Schema):
 
 
 class ImportedAnnotationSchema(AnnotationSchema):
-    """An annotation in an imported file: the stored form, every value checked as the service makes it."""
+    """An annotation in an imported file: the stored form, every value checked as the service makes it.
+
+    Whether the actors a claim is attributed to are actors on its article is checked against the
+    file and the store together (see importing.plan).
+    """
 
     id = UuidString(required=True)
     url = ArticleUrl(required=True)
@@ -354,8 +501,47 @@ class ImportedAnnotationSchema(AnnotationSchema):
     def _quote_fits_position(self, data: dict[str, Any], **kwargs: Any) -> None:
         AnnotationCreateSchema._quote_fits_position(self, data)  # type: ignore[arg-type]
 
+    @validates_schema(skip_on_field_errors=True)
+    def _fields_fit_tag(self, data: dict[str, Any], **kwargs: Any) -> None:
+        problems = tag_field_problems(data, complete=True)
+        if problems:
+            raise ValidationError(problems)
 
-class ImportedVersionSchema(Schema):
+
+class ImportedAnnotationV1Schema(ImportedAnnotationSchema):
+    """An annotation of schema_version 1 in an imported file: without the fields of the tags, which the
+    import fills as the migration of a v1 data folder does (see migration.py)."""
+
+    class Meta:
+        exclude = tuple(contract.NOT_APPLICABLE)
+
+    schema_version = StrictInt(required=True, validate=validate.Equal(1))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _fields_fit_tag(self, data: dict[str, Any], **kwargs: Any) -> None:
+        pass  # none of those fields is there
+
+
+class ArticleMetadataSchema(Schema):
+    """What an article version keeps of what its page states about it (schema_version 2).
+
+    An import reads these and parses them again from the page's own words (url, byline,
+    timestamp_text, date_published), as the service does for what the extension sends.
+    """
+
+    published = fields.Str(allow_none=True, validate=[validate.Length(max=contract.MAX_DATE_PUBLISHED), ONE_LINE])
+    updated = fields.Str(allow_none=True, validate=[validate.Length(max=contract.MAX_DATE_PUBLISHED), ONE_LINE])
+    section = fields.Str(allow_none=True, validate=[validate.Length(max=contract.MAX_SECTION), ONE_LINE])
+    authors = fields.List(
+        fields.Str(validate=[validate.Length(max=contract.MAX_AUTHOR), ONE_LINE]),
+        validate=validate.Length(max=contract.MAX_AUTHORS),
+    )
+    date_published = fields.Str(
+        allow_none=True, validate=[validate.Length(max=contract.MAX_DATE_PUBLISHED), ONE_LINE]
+    )
+
+
+class ImportedVersionSchema(ArticleMetadataSchema):
     """One version of an article in a JSON export."""
 
     version = StrictInt(required=True, validate=validate.Range(min=1))
@@ -367,7 +553,7 @@ class ImportedVersionSchema(Schema):
     first_seen = Timestamp(required=True)
 
 
-class ImportedArticleSchema(Schema):
+class ImportedArticleSchema(ArticleMetadataSchema):
     """An article of a JSON export, with every version's text."""
 
     id = UuidString(required=True)
@@ -384,7 +570,7 @@ class ImportedArticleSchema(Schema):
 class ImportedExportSchema(Schema):
     """The top of a JSON export; its articles and annotations are checked one by one."""
 
-    schema_version = StrictInt(required=True, validate=validate.Equal(contract.SCHEMA_VERSION))
+    schema_version = StrictInt(required=True, validate=validate.OneOf(contract.READABLE_SCHEMA_VERSIONS))
     exported_at = fields.Str()
     generator = fields.Dict()
     articles = fields.List(fields.Raw(), load_default=list)
@@ -517,6 +703,19 @@ class ArticleSchema(Schema):
     version = fields.Int(required=True)
     first_seen = fields.Str(required=True)
     last_seen = fields.Str(required=True)
+    published = fields.Str(
+        required=True,
+        allow_none=True,
+        metadata={"description": "ISO 8601 (JSON-LD datePublished), else the URL's date (YYYY-MM-DD)"},
+    )
+    updated = fields.Str(
+        required=True, allow_none=True, metadata={"description": "ISO 8601, from timestamp_text"}
+    )
+    section = fields.Str(required=True, allow_none=True, metadata={"description": "from the URL"})
+    authors = fields.List(fields.Str(), required=True, metadata={"description": "from the byline"})
+    date_published = fields.Str(
+        required=True, allow_none=True, metadata={"description": "the page's datePublished, as stated"}
+    )
     versions = fields.List(fields.Nested(VersionSummarySchema), required=True)
     counts = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
 

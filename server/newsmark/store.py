@@ -58,9 +58,10 @@ LOCK_FILE = "newsmark.lock"
 
 #: Each table's unique and plain indexes. Documents store these fields first (see
 #: annotations.create and articles.apply_snapshot), so that the indexes can be
-#: built from the data file without parsing the documents.
+#: built from the data file without parsing the documents. Annotations by tag: the
+#: entities (actors) and their claims are read without parsing the figures.
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "annotations": (("id",), ("url",)),
+    "annotations": (("id",), ("url", "tag")),
     "articles": (("id", "url"), ()),
     "article_versions": ((), ("article_id",)),
     "trash": (("id",), ()),
@@ -418,8 +419,12 @@ class Store:
             [(doc_id, _)] = self.annotations.lookup("id", doc["id"])
             self.annotations.update(doc, doc_ids=[doc_id])
 
-    def delete_annotation(self, annotation_id: str, *, deleted: str | None = None) -> bool:
+    def delete_annotation(
+        self, annotation_id: str, *, deleted: str | None = None, unlinked: list[str] | None = None
+    ) -> bool:
         """Move the annotation into the trash, as it is plus ``deleted`` (a time, now by default); one write.
+
+        ``unlinked``: the claims a deleted actor was taken out of, kept with it for a restore.
 
         :returns: False if there is no annotation with that id.
         """
@@ -430,7 +435,10 @@ class Store:
             doc_id, doc = found[0]
             # One entry per id: an id deleted again (created anew in between) keeps its latest form.
             self.trash.remove(doc_ids=[key for key, _ in self.trash.lookup("id", annotation_id)])
-            self.trash.insert({**doc, "deleted": deleted or _stamp(datetime.now(UTC))})
+            entry = {**doc, "deleted": deleted or _stamp(datetime.now(UTC))}
+            if unlinked is not None:
+                entry["unlinked"] = unlinked
+            self.trash.insert(entry)
             self.annotations.remove(doc_ids=[doc_id])
             return True
 
