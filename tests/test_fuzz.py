@@ -15,11 +15,11 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import TOKEN, body, validate
+from helpers import TOKEN, TEXT, body, validate
 from newsmark.settings import Settings
 from newsmark.store import Store
 from newsmark.web import create_app
-from strategies import json_values
+from strategies import json_values, tag_fields
 
 GOOD = body("Joe Biden", tag="actor")
 PATHS = [
@@ -40,6 +40,13 @@ PATHS = [
     ("article", "title"),
     ("schema_version",),
     ("extra",),
+    ("attributed_to",),
+    ("entity",),
+    ("value",),
+    ("value_high",),
+    ("unit",),
+    ("qualifier",),
+    ("article", "date_published"),
 ]
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -94,7 +101,12 @@ def test_raw_bytes_never_500(raw):
 
 
 @FUZZ
-@given(value=json_values, field=st.sampled_from(["tag", "note", "id", "quote", "x"]))
+@given(
+    value=json_values,
+    field=st.sampled_from(
+        ["tag", "note", "id", "quote", "x", "attributed_to", "entity", "value", "value_high", "unit", "qualifier"]
+    ),
+)
 def test_patch_never_500(value, field):
     store, client = shared()
     target = {**GOOD, "id": str(uuid.uuid4())}
@@ -143,3 +155,106 @@ def test_article_snapshot_never_500(field, value):
     if r.status_code >= 400:
         validate(r.get_json(), "error")
         assert len(store.all_articles()) == before
+
+
+# -- schema_version 2: the fields of the tags ------------------------------------------------------
+
+OTHER_URL = "https://lite.cnn.com/2024/02/03/world/other-story"
+OTHER_TEXT = "Officials said 12 people were hurt."
+V2 = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def fresh() -> tuple[Store, FlaskClient]:
+    folder = Path(tempfile.mkdtemp()) / "data"
+    store = Store(folder, background_compaction=False)
+    client = create_app(Settings(data_dir=folder), store, TOKEN).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return store, client
+
+
+def cast(client: FlaskClient) -> dict[str, str]:
+    """Actors, a claim and a figure on the article, an actor on another: ids by role."""
+    made = {
+        "biden": body("Joe Biden", tag="actor"),
+        "austin": body("Lloyd Austin", tag="actor"),
+        "claim": body("the start of our response.", tag="claim"),
+        "figure": body("85 targets", tag="figure"),
+        "elsewhere": body("Officials", tag="actor", url=OTHER_URL, text=OTHER_TEXT),
+    }
+    for data in made.values():
+        assert client.post("/api/annotations", json=data).status_code == 201
+    return {role: data["id"] for role, data in made.items()}
+
+
+def assert_consistent(store: Store) -> None:
+    """Every annotation is valid; every attribution names a stored actor on the claim's article."""
+    stored = {doc["id"]: doc for doc in store.all_annotations()}
+    for doc in stored.values():
+        validate(doc, "annotation")
+        for ident in doc["attributed_to"]:
+            actor = stored.get(ident)
+            assert actor is not None, f"{doc['id']} names {ident}, which is not stored"
+            assert actor["tag"] == "actor" and actor["url"] == doc["url"], (doc, actor)
+        assert len(set(doc["attributed_to"])) == len(doc["attributed_to"])
+
+
+ROLES = st.sampled_from(["biden", "austin", "claim", "figure", "elsewhere", "nobody"])
+
+
+@V2
+@given(tag=st.sampled_from(["actor", "claim", "figure"]), data=st.data())
+def test_the_fields_of_the_tags_never_500_and_never_break_the_rules(tag, data):
+    store, client = fresh()
+    try:
+        roles = cast(client)
+        roles["nobody"] = str(uuid.uuid4())
+        fields = data.draw(tag_fields(ROLES.map(roles.__getitem__)))
+        sent = {**body("will continue at times and places of our choosing.", tag=tag), **fields}
+        before = store.count_annotations()
+        response = post_json(client, "/api/annotations", sent)
+        check(response, store, before)
+        assert response.status_code in (201, 400, 422), response.get_json()
+        assert_consistent(store)
+    finally:
+        store.close()
+
+
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["patch", "delete", "restore"]),
+        ROLES,
+        st.sampled_from([None, "actor", "claim", "figure"]),
+        st.lists(ROLES, max_size=3),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@V2
+@given(operations=OPERATIONS)
+def test_no_sequence_of_changes_leaves_a_dangling_attribution(operations):
+    """Retagging, attributing, deleting and restoring in any order: every link names an actor there."""
+    store, client = fresh()
+    try:
+        roles = cast(client)
+        roles["nobody"] = str(uuid.uuid4())
+        for kind, role, tag, linked in operations:
+            target = roles[role]
+            if kind == "delete":
+                r = client.delete(f"/api/annotations/{target}")
+            elif kind == "restore":
+                r = client.post(f"/api/annotations/{target}/restore")
+            else:
+                changes: dict[str, Any] = {"tag": tag} if tag else {}
+                if tag in ("claim", None):
+                    changes["attributed_to"] = [roles[r] for r in dict.fromkeys(linked)]
+                r = post_json(client, f"/api/annotations/{target}", changes, method="PATCH")
+            assert r.status_code < 500, r.get_data(as_text=True)
+            assert_consistent(store)
+    finally:
+        store.close()
+
+
+def test_the_cast_quotes_are_in_the_text():
+    assert "Joe Biden" in TEXT and "the start of our response." in TEXT

@@ -577,6 +577,74 @@ class ImportedExportSchema(Schema):
     annotations = fields.List(fields.Raw(), required=True)
 
 
+class EntitiesQuerySchema(Schema):
+    """The query string of ``GET /api/entities``."""
+
+    q = fields.Str(
+        validate=validate.Length(
+            max=contract.MAX_QUERY, error="Longer than {max} characters: search for a shorter name."
+        ),
+        metadata={"description": "only entities whose name or an alias holds this text (any case)"},
+    )
+
+
+class EntitySchema(Schema):
+    """One entity as ``GET /api/entities`` lists it."""
+
+    entity = fields.Str(required=True, metadata={"description": "the canonical name"})
+    actors = fields.Int(required=True, metadata={"description": "actor annotations that carry it"})
+    aliases = fields.List(
+        fields.Str(),
+        required=True,
+        metadata={"description": "the distinct quotes coded under it (in one line), most frequent first"},
+    )
+    claims = fields.Int(required=True, metadata={"description": "claims attributed to any of those actors"})
+    articles = fields.Int(required=True, metadata={"description": "distinct article URLs of those actors"})
+
+
+class EntitiesSchema(Schema):
+    entities = fields.List(fields.Nested(EntitySchema), required=True)
+
+
+class EntityRenameSchema(Schema):
+    """The body of ``POST /api/entities/rename``: entity names, and the one every actor carrying
+    them gets (a merge when it exists)."""
+
+    from_ = BoundedList(
+        _name(contract.MAX_ENTITY, "an entity"),
+        required=True,
+        data_key="from",
+        max_length=contract.MAX_RENAME_FROM,
+        error="Give 1 to {max} entity names.",
+    )
+    to = _name(contract.MAX_ENTITY, "an entity", required=True)
+
+
+class EntityRenameQuerySchema(Schema):
+    dry_run = fields.Bool(
+        load_default=False, metadata={"description": "answer what would change; write nothing"}
+    )
+
+
+class EntityRenameReportSchema(Schema):
+    """What ``POST /api/entities/rename`` did (or, in a dry run, would do)."""
+
+    changed = fields.Int(required=True, metadata={"description": "actor annotations given the new entity"})
+    entity = fields.Str(required=True)
+    dry_run = fields.Bool(required=True)
+    merged = fields.Bool(required=True, metadata={"description": "the entity existed already"})
+    from_ = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Int(),
+        required=True,
+        data_key="from",
+        metadata={"description": "actor annotations carrying each name given (0: none)"},
+    )
+    annotations = fields.List(
+        fields.Str(), required=True, metadata={"description": "the ids of the actor annotations changed"}
+    )
+
+
 class ImportQuerySchema(Schema):
     dry_run = fields.Bool(
         load_default=False, metadata={"description": "report what would change; write nothing"}

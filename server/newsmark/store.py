@@ -558,12 +558,13 @@ class Store:
 
     def _candidates(self, flt: AnnotationFilter, skip: Collection[str] = ()) -> Iterable[tuple[str, Doc]]:
         """(key, document) pairs that may match, in stored order; keys are doc ids as strings."""
+        indexed = ("url", flt.url) if flt.url is not None else ("tag", flt.tag) if flt.tag is not None else None
         if skip:
             table = self.annotations._read_table()
-            keys = self.annotations.keys_where("url", flt.url) if flt.url is not None else list(table)
+            keys = self.annotations.keys_where(*indexed) if indexed is not None else list(table)
             return ((k, table[k]) for k in keys if k not in skip)
-        if flt.url is not None:
-            found = sorted(self.annotations.lookup("url", flt.url), key=lambda item: item[0])
+        if indexed is not None:
+            found = sorted(self.annotations.lookup(*indexed), key=lambda item: item[0])
             return [(str(doc_id), doc) for doc_id, doc in found]
         return self.annotations._read_table().items()
 

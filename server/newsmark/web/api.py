@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 
-from .. import __version__, annotations, articles, export, importing
+from .. import __version__, annotations, articles, entities, export, importing
 from ..browse import filter_from_query
 from ..datafolder import nonce_proof
 from ..schemas import (
@@ -14,6 +14,9 @@ from ..schemas import (
     AnnotationPatchSchema,
     ArticleLookupSchema,
     ArticlePostSchema,
+    EntitiesQuerySchema,
+    EntityRenameQuerySchema,
+    EntityRenameSchema,
     ExportQuerySchema,
     HealthQuerySchema,
     ImportQuerySchema,
@@ -36,6 +39,9 @@ _page = PageQuerySchema()
 _version = VersionQuerySchema()
 _import = ImportQuerySchema()
 _health = HealthQuerySchema()
+_entities = EntitiesQuerySchema()
+_rename = EntityRenameSchema()
+_rename_query = EntityRenameQuerySchema()
 
 
 @bp.get("/health")
@@ -97,6 +103,21 @@ def delete_annotation(annotation_id: str) -> tuple[str, int]:
 def restore_annotation(annotation_id: str) -> Response:
     """Undo a delete: the very annotation that was deleted, back from the trash."""
     return jsonify(annotations.restore(service().store, annotation_id))
+
+
+@bp.get("/entities")
+def list_entities() -> Response:
+    """The study's actors by entity, with counts and aliases, the most frequent first."""
+    args = query(_entities)
+    return jsonify(entities.listing(service().store, args.get("q")))
+
+
+@bp.post("/entities/rename")
+def rename_entities() -> Response:
+    """Rename (or merge) entities: every actor carrying one of ``from`` gets ``to``, atomically."""
+    args = query(_rename_query)
+    data = _rename.load(json_body())
+    return jsonify(entities.rename(service().store, data["from_"], data["to"], dry_run=args["dry_run"]))
 
 
 @bp.post("/articles")

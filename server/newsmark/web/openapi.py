@@ -70,12 +70,16 @@ _PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": _ok("found", "Annotation"), "404": _ERR},
         },
         "patch": {
-            "summary": "Change the tag and/or the note",
+            "summary": "Change the tag, the note, and the fields of the tag (attributed_to, entity, value, "
+            "value_high, unit, qualifier)",
+            "description": "A new tag clears the old tag's fields and fills its own (an actor's entity: its "
+            "quote; a figure: parsed from its quote unless the same request gives its fields). An actor that "
+            "stops being one is taken out of every claim attributed to it, in the same transaction.",
             "requestBody": {"required": True, **_json("AnnotationPatch")},
             "responses": {"200": _ok("changed", "Annotation"), "404": _ERR, "422": _ERR},
         },
         "delete": {
-            "summary": "Delete",
+            "summary": "Delete (into the trash); an actor is taken out of the claims attributed to it",
             "responses": {"204": {"description": "deleted"}, "404": _ERR},
         },
     },
@@ -133,6 +137,25 @@ _PATHS: dict[str, dict[str, Any]] = {
             "parameters": [{"in": "query", "schema": "VersionQuery"}],
             "responses": {"200": _ok("the article", "Article"), "404": _ERR},
         },
+    },
+    "/api/entities": {
+        "get": {
+            "summary": "The study's actors by entity: counts, aliases, claims attributed, articles",
+            "parameters": [{"in": "query", "schema": "EntitiesQuery"}],
+            "responses": {"200": _ok("the entities, the most frequent first", "Entities"), "422": _ERR},
+        }
+    },
+    "/api/entities/rename": {
+        "post": {
+            "summary": "Rename or merge entities: every actor carrying one of from gets to, in one transaction",
+            "parameters": [{"in": "query", "schema": "EntityRenameQuery"}],
+            "requestBody": {"required": True, **_json("EntityRename")},
+            "responses": {
+                "200": _ok("what was (or, with dry_run, would be) changed", "EntityRenameReport"),
+                "404": _ERR,  # no actor carries any of the names in from
+                **{code: _ERR for code in ("400", "401", "403", "413", "415", "422")},
+            },
+        }
     },
     "/api/import": {
         "post": {
@@ -210,6 +233,9 @@ def build_spec() -> dict[str, Any]:
         ("ArticleLookupAnswer", schemas.ArticleLookupAnswerSchema),
         ("Error", schemas.ErrorSchema),
         ("ImportReport", schemas.ImportReportSchema),
+        ("Entities", schemas.EntitiesSchema),
+        ("EntityRename", schemas.EntityRenameSchema),
+        ("EntityRenameReport", schemas.EntityRenameReportSchema),
     ):
         spec.components.schema(name, schema=schema)
     spec.components.response("Error", _ok("the error, its reason and the fields at fault", "Error"))
@@ -220,6 +246,8 @@ def build_spec() -> dict[str, Any]:
         "ExportQuery": schemas.ExportQuerySchema,
         "HealthQuery": schemas.HealthQuerySchema,
         "ImportQuery": schemas.ImportQuerySchema,
+        "EntitiesQuery": schemas.EntitiesQuerySchema,
+        "EntityRenameQuery": schemas.EntityRenameQuerySchema,
     }
     for path, operations in copy.deepcopy(_PATHS).items():
         for op in operations.values():
