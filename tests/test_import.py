@@ -31,7 +31,7 @@ from helpers import (
     code_tricky,
     validate,
 )
-from newsmark import annotations, articles, export, importing, w3c
+from newsmark import annotations, articles, contract, export, importing, tagfields, w3c
 from newsmark.annotations import Rules
 from newsmark.cli import main
 from newsmark.errors import Invalid
@@ -251,10 +251,10 @@ def test_merge_added_unchanged_updated_kept_newer_conflicting(store, stored_pair
     earlier = "2000-01-01T00:00:00Z"
     doc["annotations"] = [
         a,  # identical: unchanged
-        {**b, "tag": "claim", "note": "retagged", "updated": later},  # later: updated
+        {**b, **tagfields.filled("claim", "", {}), "tag": "claim", "note": "retagged", "updated": later},  # updated
         c,  # new: added
         {**d, "annotator": "coder-z"},  # a field fixed at creation differs: conflicting
-        {**e, "tag": "actor"},  # same updated, other tag: conflicting
+        {**e, **tagfields.filled("actor", "x", {}), "tag": "actor"},  # same updated, other tag: conflicting
         {**older_f, "note": None, "updated": earlier},  # the stored one is newer: kept
     ]
     doc["articles"] = []
@@ -374,7 +374,7 @@ def _set(path: str, value: Any):
 
 _DELETE = object()
 BAD_EXPORTS = [
-    ("schema_version from the future", _set("schema_version", 2), "schema_version"),
+    ("schema_version from the future", _set("schema_version", 3), "schema_version"),
     ("schema_version as string", _set("schema_version", "1"), "schema_version"),
     ("annotations not a list", _set("annotations", {}), "annotations"),
     ("unknown top-level field", _set("extra", 1), "extra"),
@@ -553,8 +553,8 @@ def test_refusing_a_file_of_empty_objects_is_quick(store, client):
     assert_refused(r, store, before, 422, "annotations[0].id")
     error = r.get_json()["error"]
     assert sum(len(reasons) for reasons in error["fields"].values()) == importing.MAX_PROBLEMS
-    # 90 annotations listed in full (11 problems each), the 91st in part: 199,909 more.
-    assert "199,909 more annotation(s) or article(s) that fail their checks" in error["message"]
+    # 58 annotations listed in full (17 problems each), the 59th in part: 199,941 more.
+    assert "199,941 more annotation(s) or article(s) that fail their checks" in error["message"]
     assert took < 10, f"refusing took {took:.1f} s"
 
 
@@ -807,7 +807,7 @@ def test_fuzzed_files_never_answer_500_and_a_refusal_writes_nothing(path, value,
 def test_the_schema_loads_annotations_in_their_stored_form(good_export):
     """The import keeps what the schema loads as it is when its keys come in the stored order."""
     loaded = ImportedAnnotationSchema().load(good_export["annotations"][0])
-    assert list(loaded) == list(importing._STORED_KEYS) == list(good_export["annotations"][0])
+    assert list(loaded) == list(contract.ANNOTATION_KEYS) == list(good_export["annotations"][0])
     assert list(loaded["quote"]) == ["exact", "prefix", "suffix"]
     assert list(loaded["position"]) == ["start", "end"]
     assert importing._stored_form(loaded) == loaded

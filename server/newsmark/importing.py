@@ -37,6 +37,14 @@ Merging, by annotation id (see the README):
 
 There are no tombstones: an annotation deleted here comes back when a file that
 holds it is imported.
+
+Versions: a file of schema_version 1 (or an annotation of it) is brought to 2 as opening a
+version 1 data folder does (:func:`newsmark.tagfields.upgraded`); a W3C annotation without the
+bodies of its tag's fields gets them filled as a create does. A claim's actors must be actors
+on its article once the import is applied (in the file or stored); a stored actor the import
+turns into another tag leaves the stored claims attributed to it, as a change of tag does.
+An article's metadata (published, updated, section, authors) is parsed again from its own
+words (URL, byline, timestamp_text, date_published).
 """
 
 from __future__ import annotations
@@ -52,20 +60,21 @@ from typing import IO, Any
 import orjson
 from marshmallow import Schema, ValidationError
 
-from . import contract, jsonstream, w3c
+from . import articles, contract, jsonstream, tagfields, w3c
 from .articles import TEXT_FORM
 from .errors import Invalid, NotJson
 from .fastload import CompiledLoad
 from .schemas import (
     ArticleUrl,
     ImportedAnnotationSchema,
+    ImportedAnnotationV1Schema,
     ImportedArticleSchema,
     ImportedExportSchema,
     ImportedVersionSchema,
     flatten_errors,
     time_key,
 )
-from .store import Doc, Store
+from .store import AnnotationFilter, Doc, Store
 from .text import is_article_text, quote_mismatches, text_sha256
 
 #: Fields fixed when an annotation is made: the same id with others is another annotation.
@@ -85,6 +94,7 @@ class _Loader:
 
 
 _annotations = _Loader(ImportedAnnotationSchema())
+_annotations_v1 = _Loader(ImportedAnnotationV1Schema())
 _articles = _Loader(ImportedArticleSchema())
 _versions = _Loader(ImportedVersionSchema())
 _export_schema = ImportedExportSchema()
@@ -160,6 +170,8 @@ class Plan:
     articles_added: int = 0
     articles_updated: int = 0
     versions_added: int = 0
+    #: Stored claims (by id) as they are once the actors the import retags have left them.
+    unlink: dict[str, Doc] = field(default_factory=dict)
 
     def report(self, *, dry_run: bool) -> dict[str, Any]:
         """The counts the API answers and the CLI prints."""
@@ -312,10 +324,14 @@ class _Reading:
     def _annotation(self, raw: Any) -> None:
         number = self.annotation_count
         self.annotation_count += 1
-        loaded = _annotations.fast.load(raw)  # the usual case, without building the path
+        v1 = isinstance(raw, dict) and raw.get("schema_version") == 1 and type(raw["schema_version"]) is int
+        loader = _annotations_v1 if v1 else _annotations
+        loaded = loader.fast.load(raw)  # the usual case, without building the path
         if loaded is None:
-            loaded = _check(_annotations, raw, f"annotations[{number}]", self.export)
+            loaded = _check(loader, raw, f"annotations[{number}]", self.export)
         if loaded is not None:
+            if v1:
+                loaded = tagfields.upgraded(loaded)
             _keep(self.annotations, number, loaded, self.seen_ids, self.texts, self.export)
 
     def _article(self, raw: Any) -> None:
@@ -404,7 +420,7 @@ def _keep(
     if text is not None and _quote_problems(text, loaded, f"{kept.name}[{number}]", problems):
         return
     # The schema loads in the stored form's order; rebuilt only if it ever does not.
-    doc = loaded if tuple(loaded) == _STORED_KEYS else _stored_form(loaded)
+    doc = loaded if tuple(loaded) == contract.ANNOTATION_KEYS else _stored_form(loaded)
     kept.append(number, doc, checked=sha is None or text is not None)
 
 
@@ -422,13 +438,27 @@ def _w3c_item(raw: Any, number: int, problems: _Problems) -> Doc | None:
     path = f"items[{number}]"
     if problems.full:
         flag = _Flag()
-        mapped = w3c.stored_form(raw, path, flag)
+        mapped = _completed(w3c.stored_form(raw, path, flag))
         loaded = _annotations.fast.load(mapped) if mapped is not None else None
         if loaded is None:
             problems.add_unexamined()
         return loaded
-    mapped = w3c.stored_form(raw, path, problems.add)
+    mapped = _completed(w3c.stored_form(raw, path, problems.add))
     return None if mapped is None else _check(_annotations, mapped, path, problems)
+
+
+def _completed(mapped: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A W3C annotation's stored form with the fields of its tag it holds no body for filled, as a
+    create fills them (a file of schema_version 1, or from another tool, holds none)."""
+    if mapped is None or all(key in mapped for key in contract.NOT_APPLICABLE):
+        return mapped
+    tag, quote = mapped.get("tag"), mapped.get("quote")
+    exact = quote.get("exact") if isinstance(quote, dict) else None
+    if tag not in contract.TAGS or not isinstance(exact, str):
+        return mapped  # the schema names what is wrong
+    given = {key: mapped[key] for key in contract.NOT_APPLICABLE if key in mapped}
+    filled = tagfields.filled(tag, exact, given)
+    return {**mapped, **{key: value for key, value in filled.items() if key not in mapped}}
 
 
 def parse_file(source: IO[bytes]) -> ImportFile:
@@ -483,14 +513,10 @@ def _parse_article(raw: Any, path: str, problems: _Problems) -> dict[str, Any] |
     return article
 
 
-_STORED_KEYS = ("id", "url", "tag", "quote", "position", "note", "annotator", "article_sha256", "created",
-                "updated", "schema_version")  # fmt: skip
-
-
 def _stored_form(data: dict[str, Any]) -> Doc:
     """The document as :func:`newsmark.annotations.create` writes it, in its key order.
 
-    id and url come first: the store reads them off the data file (store.TABLES).
+    id, url and tag come first: the store reads them off the data file (store.TABLES).
     """
     quote, position = data["quote"], data["position"]
     return {
@@ -501,6 +527,7 @@ def _stored_form(data: dict[str, Any]) -> Doc:
         "position": {"start": position["start"], "end": position["end"]},
         "note": data["note"],
         "annotator": data["annotator"],
+        **{key: data[key] for key in contract.NOT_APPLICABLE},
         "article_sha256": data["article_sha256"],
         "created": data["created"],
         "updated": data["updated"],
@@ -525,7 +552,9 @@ def plan(store: Store, parsed: ImportFile) -> Plan:
     texts = {(a["url"], v["sha256"]): v["text"] for a in parsed.articles for v in a["versions"]}
     stored: dict[str, dict[str, str]] = {}
     known = store.stored_annotation_ids(parsed.annotations.ids)
+    paths: dict[str, str] = {}
     for path, ident, raw, checked in parsed.annotations.entries():
+        paths[ident] = path
         doc = None  # parsed only when needed: the file's annotations stay bytes
         if not checked:
             doc = orjson.loads(raw)
@@ -545,9 +574,56 @@ def plan(store: Store, parsed: ImportFile) -> Plan:
         else:
             _merge_annotation(existing, orjson.loads(raw) if doc is None else doc, result)
     problems.raise_if_any()
+    _plan_attributions(store, result, paths, problems)
+    problems.raise_if_any()
     for article in parsed.articles:
         _plan_article(store, article, result)
     return result
+
+
+def _plan_attributions(store: Store, result: Plan, paths: dict[str, str], problems: _Problems) -> None:
+    """Check that every claim the import writes names actors on its article as they will be once it is
+    applied, and plan the unlinking of stored claims from stored actors it turns into another tag."""
+    added: dict[str, bytes | Doc] = {}
+    linking: list[Doc] = []
+    for raw in result.add:
+        added[raw[7:43].decode()] = raw  # the stored form starts {"id":"<the 36 characters of a UUID>"
+        # It has the key; most claims (and every other tag) link no one: those are not parsed.
+        if b'"attributed_to":[]' not in raw:
+            linking.append(orjson.loads(raw))
+    replaced = {doc["id"]: doc for doc in result.replace}
+    linking += [doc for doc in result.replace if doc["attributed_to"]]
+
+    def final(ident: str) -> Doc | None:
+        doc = replaced.get(ident) or added.get(ident)
+        if isinstance(doc, bytes):
+            doc = added[ident] = orjson.loads(doc)
+        return doc if doc is not None else store.get_annotation(ident)
+
+    for claim in linking:
+        for ident in claim["attributed_to"]:
+            actor = final(ident)
+            if actor is None:
+                why = "is neither in the file nor stored"
+            elif actor["tag"] != "actor":
+                why = f"is a {actor['tag']}, not an actor"
+            elif actor["url"] != claim["url"]:
+                why = f"is an actor on another article ({actor['url']})"
+            else:
+                continue
+            problems.add(f"{paths[claim['id']]}.attributed_to", f"{ident} {why}.")
+    now = contract.utc_now()
+    for doc in result.replace:
+        before = store.get_annotation(doc["id"])
+        if doc["tag"] == "actor" or before is None or before["tag"] != "actor":
+            continue
+        claims = store.annotations_matching(AnnotationFilter(url=doc["url"], tag="claim"))
+        for claim in claims:
+            if doc["id"] not in claim.get("attributed_to", ()) or claim["id"] in replaced or claim["id"] in added:
+                continue
+            current = result.unlink.get(claim["id"], claim)
+            kept = [key for key in current["attributed_to"] if key != doc["id"]]
+            result.unlink[claim["id"]] = {**current, "attributed_to": kept, "updated": now}
 
 
 def _stored_texts(store: Store, url: str) -> dict[str, str]:
@@ -586,7 +662,7 @@ def _conflict(result: Plan, doc: Doc, differing: list[str], reason: str) -> None
 def _plan_article(store: Store, article: dict[str, Any], result: Plan) -> None:
     """Merge by URL; versions by SHA-256, numbered in the order they were first seen."""
     aid = article["id"]
-    incoming = [_version_doc(aid, v) for v in article["versions"]]
+    incoming = [_version_doc(aid, article["url"], v) for v in article["versions"]]
     stored = store.get_article(article_id=aid)
     if stored is None:
         result.articles.append(ArticleChange(_article_doc(article), rewrite=_by_first_seen(incoming)))
@@ -612,7 +688,7 @@ def _plan_article(store: Store, article: dict[str, Any], result: Plan) -> None:
         result.articles.append(change)
 
 
-def _version_doc(article_id: str, version: dict[str, Any]) -> Doc:
+def _version_doc(article_id: str, url: str, version: dict[str, Any]) -> Doc:
     """A version as :func:`newsmark.articles.apply_snapshot` stores it (article_id first: it is indexed)."""
     return {
         "article_id": article_id,
@@ -620,12 +696,19 @@ def _version_doc(article_id: str, version: dict[str, Any]) -> Doc:
         "text": version["text"],
         "first_seen": version["first_seen"],
         **{k: version[k] for k in ("title", "byline", "timestamp_text")},
+        **_metadata(url, version),
     }
+
+
+def _metadata(url: str, node: dict[str, Any]) -> dict[str, Any]:
+    """An article's or version's metadata parsed again from its own words (a file of schema_version 1
+    has none; one of 2 has them as the parser of its time read them)."""
+    return articles.metadata(url, node["byline"], node["timestamp_text"], node.get("date_published"))
 
 
 def _article_doc(article: dict[str, Any]) -> Doc:
     keys = ("id", "url", "title", "byline", "timestamp_text", "sha256", "first_seen", "last_seen")
-    return {k: article[k] for k in keys}
+    return {**{k: article[k] for k in keys}, **_metadata(article["url"], article)}
 
 
 def _by_first_seen(versions: list[Doc]) -> list[Doc]:
@@ -642,6 +725,7 @@ def _merged_article(stored: Doc, article: dict[str, Any]) -> Doc:
         **{k: newer[k] for k in ("title", "byline", "timestamp_text", "sha256")},
         "first_seen": first,
         "last_seen": newer["last_seen"],
+        **_metadata(stored["url"], newer),
     }
 
 
@@ -661,6 +745,8 @@ def apply(store: Store, planned: Plan) -> None:
         if planned.add:
             store.insert_encoded_annotations(planned.add)
         for doc in planned.replace:
+            store.replace_annotation(doc)
+        for doc in planned.unlink.values():
             store.replace_annotation(doc)
 
 
