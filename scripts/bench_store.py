@@ -69,6 +69,7 @@ import tinydb
 from tinydb import Query, TinyDB
 
 from newsmark import annotations, contract, export
+from newsmark import articles as newsmark_articles
 from newsmark.storage import AtomicJSONStorage, dumps_docs
 from newsmark.store import DATA_FILE, AnnotationFilter, Store
 
@@ -200,18 +201,34 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def make_doc(corpus: Corpus, rng: random.Random, serial: int) -> Doc:
-    """One stored annotation, about 1.2 KB of JSON, as ``POST /api/annotations`` stores it."""
+def tag_fields(rng: random.Random, tag: str) -> Doc:
+    """The fields of the tag (schema_version 2), as a coder sets them: an actor's entity, a figure's
+    reading; claims attributed to no one (an actor of the same article would have to exist)."""
+    fields: Doc = {"attributed_to": [], "entity": None, "value": None, "value_high": None, "unit": None,
+                   "qualifier": None}  # fmt: skip
+    if tag == "actor":
+        fields["entity"] = f"Entity {rng.randrange(2_000)}"
+    elif tag == "figure":
+        fields.update(value=float(rng.randrange(1, 10_000)), unit="people", qualifier="exact")
+    return fields
+
+
+def make_doc(corpus: Corpus, rng: random.Random, serial: int, *, version: int = contract.SCHEMA_VERSION) -> Doc:
+    """One stored annotation, about 1.2 KB of JSON, as ``POST /api/annotations`` stores it.
+
+    ``version`` 1: as schema_version 1 stored it (no fields of the tags), for the migration's benchmark.
+    """
     u = rng.randrange(URL_COUNT)
     length = rng.randint(330, 560)
     start = rng.randrange(40, len(corpus.text) - length - 40)
     note_start = rng.randrange(len(corpus.text) - 500)
     note = corpus.text[note_start : note_start + rng.randint(220, 420)] if rng.random() < 0.9 else None
     stamp = _iso(1_706_880_000 + serial * 7)
+    tag = rng.choice(contract.TAGS)
     return {
         "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "url": corpus.urls[u],
-        "tag": rng.choice(("actor", "claim", "figure")),
+        "tag": tag,
         "quote": {
             "exact": corpus.text[start : start + length],
             "prefix": corpus.text[start - 32 : start],
@@ -220,15 +237,18 @@ def make_doc(corpus: Corpus, rng: random.Random, serial: int) -> Doc:
         "position": {"start": start, "end": start + length},
         "note": note,
         "annotator": f"coder-{rng.randrange(12):02d}",
+        **(tag_fields(rng, tag) if version >= 2 else {}),
         "article_sha256": corpus.shas[u],
         "created": stamp,
         "updated": stamp,
-        "schema_version": 1,
+        "schema_version": version,
     }
 
 
-def make_docs(corpus: Corpus, rng: random.Random, count: int, first_serial: int = 0) -> list[Doc]:
-    return [make_doc(corpus, rng, first_serial + i) for i in range(count)]
+def make_docs(
+    corpus: Corpus, rng: random.Random, count: int, first_serial: int = 0, *, version: int = contract.SCHEMA_VERSION
+) -> list[Doc]:
+    return [make_doc(corpus, rng, first_serial + i, version=version) for i in range(count)]
 
 
 def post_body(doc: Doc) -> Doc:
@@ -283,8 +303,13 @@ def build_sqlite(path: Path, docs: list[Doc]) -> None:
         conn.close()
 
 
-def make_articles(corpus: Corpus, rng: random.Random) -> tuple[list[Doc], list[Doc]]:
-    """One article per corpus URL with one version each (~5 KB of text): articles, versions."""
+def make_articles(
+    corpus: Corpus, rng: random.Random, *, version: int = contract.SCHEMA_VERSION
+) -> tuple[list[Doc], list[Doc]]:
+    """One article per corpus URL with one version each (~5 KB of text): articles, versions.
+
+    ``version`` 1: without the metadata schema_version 2 keeps (published, section, ...).
+    """
     articles: list[Doc] = []
     versions: list[Doc] = []
     for url, sha in zip(corpus.urls, corpus.shas, strict=True):
@@ -297,10 +322,15 @@ def make_articles(corpus: Corpus, rng: random.Random) -> tuple[list[Doc], list[D
         }
         aid = contract.article_id(url)
         stamp = _iso(1_706_880_000)
+        about = (
+            newsmark_articles.metadata(url, fields["byline"], fields["timestamp_text"], None)
+            if version >= 2
+            else {}
+        )
         # Indexed fields first, as newsmark stores them (store.TABLES).
-        versions.append({"article_id": aid, "sha256": sha, "text": text, "first_seen": stamp, **fields})
+        versions.append({"article_id": aid, "sha256": sha, "text": text, "first_seen": stamp, **fields, **about})
         articles.append(
-            {"id": aid, "url": url, **fields, "sha256": sha, "first_seen": stamp, "last_seen": stamp}
+            {"id": aid, "url": url, **fields, "sha256": sha, "first_seen": stamp, "last_seen": stamp, **about}
         )
     return articles, versions
 

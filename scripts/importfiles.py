@@ -73,10 +73,11 @@ def make_annotation(rng: random.Random, article: Doc, serial: int) -> Doc:
     note_start = rng.randrange(len(text) - 500)
     note = text[note_start : note_start + rng.randint(220, 420)] if rng.random() < 0.9 else None
     stamp = _iso(1_706_880_000 + serial * 7)
+    tag = rng.choice(contract.TAGS)
     return {
         "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "url": article["url"],
-        "tag": rng.choice(contract.TAGS),
+        "tag": tag,
         "quote": {
             "exact": text[start : start + length],
             "prefix": text[start - 32 : start],
@@ -85,11 +86,24 @@ def make_annotation(rng: random.Random, article: Doc, serial: int) -> Doc:
         "position": {"start": start, "end": start + length},
         "note": note,
         "annotator": f"coder-{rng.randrange(12):02d}",
+        **tag_fields(rng, tag),
         "article_sha256": article["sha256"],
         "created": stamp,
         "updated": stamp,
         "schema_version": contract.SCHEMA_VERSION,
     }
+
+
+def tag_fields(rng: random.Random, tag: str) -> Doc:
+    """The fields of the tag (schema_version 2), as a coder sets them: an actor's entity, a figure's
+    reading; claims attributed to no one (an import refuses an actor it cannot find)."""
+    fields: Doc = {"attributed_to": [], "entity": None, "value": None, "value_high": None, "unit": None,
+                   "qualifier": None}  # fmt: skip
+    if tag == "actor":
+        fields["entity"] = f"Entity {rng.randrange(2_000)}"
+    elif tag == "figure":
+        fields.update(value=float(rng.randrange(1, 10_000)), unit="people", qualifier="exact")
+    return fields
 
 
 def _annotations(seed: int, articles: list[Doc], count: int) -> Iterator[Doc]:

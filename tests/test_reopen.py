@@ -14,6 +14,7 @@ import pytest
 from tinydb import TinyDB
 
 from helpers import TOKEN, body, validate
+from newsmark import tagfields
 from newsmark.settings import Settings
 from newsmark.storage import LazyDocs
 from newsmark.store import AnnotationFilter, Store
@@ -132,8 +133,12 @@ def test_index_falls_back_to_parsing_when_fields_are_not_leading(data_dir):
     lines = b'{\n"annotations":{\n"7":' + orjson.dumps(doc) + b"\n}\n}\n"
     (data_dir / "newsmark.json").write_bytes(lines)
     with Store(data_dir) as store:
-        assert store.get_annotation(doc["id"]) == doc
-        assert store.annotations_matching(AnnotationFilter(url="https://lite.cnn.com/a/b")) == [doc]
+        # Of schema version 1: brought to 2 when opened (see migration.py).
+        assert store.get_annotation(doc["id"]) == tagfields.upgraded(doc)
+        assert store.annotations_matching(AnnotationFilter(url="https://lite.cnn.com/a/b")) == [
+            tagfields.upgraded(doc)
+        ]
+        assert store.annotations_matching(AnnotationFilter(tag="claim")) == [tagfields.upgraded(doc)]
 
 
 def test_stock_tinydb_file_is_read(data_dir):
@@ -151,7 +156,7 @@ def test_stock_tinydb_file_is_read(data_dir):
     stock.table("annotations").insert(doc)
     stock.close()
     with Store(data_dir) as store:
-        assert store.get_annotation(made["id"]) == doc
+        assert store.get_annotation(made["id"]) == tagfields.upgraded(doc)
 
 
 def test_damaged_document_is_a_503_not_a_500(data_dir):

@@ -6,6 +6,7 @@ with is a version; an annotation records the version its offsets refer to.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Collection
@@ -60,10 +61,26 @@ def plan_snapshot(
 def metadata(url: str, byline: str, timestamp_text: str, date_published: str | None) -> dict[str, Any]:
     """What the page states about the article, parsed (see :mod:`newsmark.metadata`), with the raw
     ``date_published`` it was parsed from: the keys :data:`newsmark.contract.ARTICLE_METADATA_KEYS`."""
+    published, updated, section, authors = _parsed_metadata(url, byline, timestamp_text, date_published)
+    return {
+        "published": published,
+        "updated": updated,
+        "section": section,
+        "authors": list(authors),
+        "date_published": date_published,
+    }
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_metadata(
+    url: str, byline: str, timestamp_text: str, date_published: str | None
+) -> tuple[str | None, str | None, str | None, tuple[str, ...]]:
+    """Remembered: an article and its version state the same, and a migration or an import parses
+    thousands (a timestamp line takes dateutil a fifth of a millisecond)."""
     from .metadata import article_metadata  # here: it loads its time zone tables when first needed
 
-    parsed = article_metadata(url, date_published=date_published, timestamp_text=timestamp_text, byline=byline)
-    return {**parsed.as_dict(), "date_published": date_published}
+    found = article_metadata(url, date_published=date_published, timestamp_text=timestamp_text, byline=byline)
+    return found.published, found.updated, found.section, tuple(found.authors)
 
 
 def apply_snapshot(store: Store, plan: SnapshotPlan, now: str) -> None:
