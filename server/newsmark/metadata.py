@@ -18,7 +18,8 @@
     checked against the date. Zones: the US abbreviations EST/EDT, CST/CDT, MST/MDT, PST/PDT,
     AKST/AKDT, HST, each with its fixed offset (EST is -05:00 whatever the date, as the line says),
     the generic ET/CT/MT/PT (the offset in force in New York, Chicago, Denver or Los Angeles on that
-    date) and UTC/GMT. CST is US Central, not China: this is a US site.
+    date) and UTC/GMT/Z. CST is US Central, not China: this is a US site. Any other zone, and a
+    numeric offset, gives ``None``: the site writes names only, and none of them is guessed.
 ``section``
     The URL's section segment, lowercased: ``https://lite.cnn.com/2024/02/02/politics/slug/index.html``
     gives ``"politics"``. World stories carry their region (``"middleeast"``, ``"europe"``, …).
@@ -40,10 +41,9 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -222,8 +222,9 @@ def _zones() -> dict[str, tzinfo]:
         "AKST": _fixed(-9),
         "AKDT": _fixed(-8),
         "HST": _fixed(-10),
-        "UTC": timezone.utc,
-        "GMT": timezone.utc,
+        "UTC": UTC,
+        "GMT": UTC,
+        "Z": UTC,
     }
     # The generic names take the offset in force on the date, from the tz database (dateutil ships
     # with tzdata); if a system has none, those lines read as an unknown zone (None), never a guess.
@@ -240,6 +241,18 @@ def _zones() -> dict[str, tzinfo]:
 
 
 ZONES = _zones()
+
+
+def _zone(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil's ``tzinfos`` hook: a zone named in the table, else None (the line is refused).
+
+    A callable, not the dict itself, so that any other zone gives a naive time, which is refused,
+    rather than dateutil's fallbacks: the machine's own zone when the name matches it (the result would
+    depend on where the service runs), or a numeric offset read the POSIX way ("UTC+3" as -03:00).
+    The site writes zone names only.
+    """
+    return ZONES.get(name) if name is not None else None
+
 
 _LABEL = re.compile(r"^\s*(?:updated|published)\b\s*:?", re.IGNORECASE)
 _DOTTED_MERIDIEM = re.compile(r"\b([AP])\.\s?M\.?(?=\s|,|$)", re.IGNORECASE)
@@ -262,9 +275,7 @@ def timestamp_updated(text: Any) -> str | None:
     parsed = []
     for default in _DEFAULTS:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # an unknown zone name warns; it is refused below
-                parsed.append(dateparser.parse(line, default=default, tzinfos=ZONES))
+            parsed.append(dateparser.parse(line, default=default, tzinfos=_zone))
         except (ValueError, OverflowError, TypeError):
             return None
     first, second = parsed
