@@ -291,6 +291,7 @@ def timestamp_updated(text: Any) -> str | None:
 
 _BY = re.compile(r"^(?:[\w-]+(?: [\w-]+){0,2} )?by\b:? ?", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*", re.IGNORECASE)
+_DANGLING_AND = re.compile(r"^and\b\s*|\s*\band$", re.IGNORECASE)  # "By and", "By A, B and"
 _SUFFIX = re.compile(r"(?:jr|sr|ii|iii|iv)\.?", re.IGNORECASE)
 _CNN_POSSESSIVE = re.compile(r"^CNN['’]s (?=[A-Z])")
 _WIRES = {
@@ -332,7 +333,7 @@ def byline_authors(byline: Any) -> list[str]:
         return []
     parts: list[str] = []
     for raw in _SEPARATORS.split(text):
-        part = raw.strip(" ,;")
+        part = _DANGLING_AND.sub("", raw.strip(" ,;")).strip(" ,;")
         if not part:
             continue
         if parts and _SUFFIX.fullmatch(part):
