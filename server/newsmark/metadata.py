@@ -292,6 +292,7 @@ def timestamp_updated(text: Any) -> str | None:
 _BY = re.compile(r"^(?:[\w-]+(?: [\w-]+){0,2} )?by\b:? ?", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*", re.IGNORECASE)
 _DANGLING_AND = re.compile(r"^and\b\s*|\s*\band$", re.IGNORECASE)  # "By and", "By A, B and"
+_TRAILING_DOT = re.compile(r"(?<!\b[A-Za-z])(?<!\b[JjSs]r)\.$")  # "By Jane Doe." but not "Jr." or "J."
 _SUFFIX = re.compile(r"(?:jr|sr|ii|iii|iv)\.?", re.IGNORECASE)
 _CNN_POSSESSIVE = re.compile(r"^CNN['’]s (?=[A-Z])")
 _WIRES = {
@@ -323,12 +324,13 @@ def byline_authors(byline: Any) -> list[str]:
       Bloomberg). They are dropped when the byline names at least one person ("By A, B and C, CNN" →
       ["A", "B", "C"]). When it names only organisations they are the authors, as stated: "By CNN
       Staff" → ["CNN Staff"], "By Reuters" → ["Reuters"], so wire and staff copy stay countable.
-    - Trailing dots and empty parts are dropped, and a name repeated is kept once.
+    - A full stop ending the byline is dropped (not the one of "Jr." or an initial), so are empty
+      parts, and a name repeated is kept once.
     """
     if not isinstance(byline, str):
         return []
     text = _WHITESPACE.sub(" ", byline).strip()
-    text = _BY.sub("", text, count=1).strip().rstrip(".").strip()
+    text = _TRAILING_DOT.sub("", _BY.sub("", text, count=1).strip()).strip()
     if not text:
         return []
     parts: list[str] = []
