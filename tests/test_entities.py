@@ -186,17 +186,17 @@ def test_an_acknowledged_rename_survives_kill_9_whole(tmp_path):
     """Many actors renamed in one request, the server killed at once: all of them renamed, or none."""
     data_dir = tmp_path / "data"
     server = ServerProcess(data_dir).start()
-    s = server.session()
-    quotes = ["Joe Biden", "Lloyd Austin", "President Joe Biden", "Defense Secretary Lloyd Austin"]
-    made = []
-    for n in range(40):
-        sent = body(quotes[n % 4], tag="actor", entity=f"Name {n % 2}", note=f"n{n}", article=False)
-        r = s.post(f"{server.url}/api/annotations", json=sent)
-        assert r.status_code == 201, r.text
-        made.append(r.json())
-    r = s.post(f"{server.url}/api/entities/rename", json={"from": ["Name 0", "Name 1"], "to": "The US"})
-    assert r.status_code == 200 and r.json()["changed"] == 40
-    server.kill()  # right after the answer: only the journal holds the rename
+    try:
+        s = server.session()
+        quotes = ["Joe Biden", "Lloyd Austin", "President Joe Biden", "Defense Secretary Lloyd Austin"]
+        for n in range(40):
+            sent = body(quotes[n % 4], tag="actor", entity=f"Name {n % 2}", note=f"n{n}")
+            r = s.post(f"{server.url}/api/annotations", json=sent)
+            assert r.status_code == 201, r.text
+        r = s.post(f"{server.url}/api/entities/rename", json={"from": ["Name 0", "Name 1"], "to": "The US"})
+        assert r.status_code == 200 and r.json()["changed"] == 40
+    finally:
+        server.kill()  # right after the answer: only the journal holds the rename
 
     journal = b"".join(p.read_bytes() for p in sorted(data_dir.glob("newsmark.json.journal.*")))
     last = json.loads(journal.rstrip(b"\n").rsplit(b"\n", 1)[-1].split(b" ", 1)[1])

@@ -162,6 +162,7 @@ def to_current_schema(store: Store) -> dict[str, int]:
         return {}
     started = time.monotonic()
     with store.reading():
+        tagfields.parse_figures(_figure_quotes(plan["annotations"]) + _figure_quotes(plan["trash"]))
         urls = {doc["id"]: doc["url"] for doc in store.all_articles()}
         rewritten = {
             "annotations": _rewrite(plan["annotations"], tagfields.upgraded),
@@ -229,6 +230,22 @@ def _parses_as(doc: Any, check: Any) -> bool:
         except orjson.JSONDecodeError:
             return True  # damaged: nothing to migrate it from; see Store.damaged
     return bool(check(doc))
+
+
+def _figure_quotes(docs: dict[str, Any]) -> list[str]:
+    """The quotes of the figures among ``docs`` (to parse them all at once, in parallel)."""
+    quotes = []
+    for doc in docs.values():
+        if type(doc) is bytes:
+            if b'"tag":"figure"' not in doc:  # a quote character in a text is escaped: \"
+                continue
+            try:
+                doc = orjson.loads(doc)
+            except orjson.JSONDecodeError:
+                continue
+        if doc.get("tag") == "figure":
+            quotes.append(doc["quote"]["exact"])
+    return quotes
 
 
 def _rewrite(docs: dict[str, Any], upgraded: Any) -> dict[str, bytes]:
