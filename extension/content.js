@@ -370,7 +370,13 @@
   }
 
   function snapshotOf(map) {
-    return { title: article.title, byline: article.byline, timestamp_text: article.timestampText, text: map.text };
+    return {
+      title: article.title,
+      byline: article.byline,
+      timestamp_text: article.timestampText,
+      date_published: article.datePublished,
+      text: map.text,
+    };
   }
 
   function acknowledged(stored) {

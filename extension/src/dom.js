@@ -3,6 +3,7 @@
 // DOM, never changes it (the highlighter does that).
 
 import { mapArticleText, articleOffset, normalizeParagraph } from "./text.js";
+import { datePublishedFromJsonLd, sendableDatePublished } from "./jsonld.js";
 
 const FULL_ARTICLE_LINK = "See Full Web Article";
 
@@ -22,6 +23,12 @@ export function findArticle(doc) {
     title: text("h2.headline") || text("h1") || doc.title,
     byline: text(".byline--lite"),
     timestampText: text(".timestamp--lite"),
+    // When the page says it was published (its schema.org JSON-LD), as it says it; null if it does not.
+    datePublished: sendableDatePublished(
+      datePublishedFromJsonLd(
+        [...doc.querySelectorAll('script[type="application/ld+json"]')].map((s) => s.textContent),
+      ),
+    ),
   };
 }
 

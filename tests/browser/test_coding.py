@@ -39,6 +39,16 @@ def test_code_by_button_then_reload(ready_site, service):
     assert saved["annotator"] == "coder-a" and saved["note"] is None
     article = service.session().get(f"{service.url}/api/articles/{ARTICLE_URL}").json()
     assert (article["title"], article["byline"], article["timestamp_text"]) == (TITLE, BYLINE, TIMESTAMP)
+    # What the page states about itself, as the extension read it (the JSON-LD's datePublished) and
+    # the service parsed it, on the version and on the article as listed.
+    listed = service.session().get(f"{service.url}/api/articles").json()["items"]
+    for state in (article, *listed):
+        assert state["date_published"] == "2024-02-02T23:13:00Z"
+        assert state["published"] == "2024-02-02T23:13:00+00:00"
+        assert state["updated"] == "2024-02-03T08:43:00-05:00"
+        assert state["section"] == "politics"
+        assert state["authors"] == ["Natasha Bertrand", "Haley Britzky", "Oren Liebermann", "Kevin Liptak"]
+    assert saved["value"] == 85 and saved["unit"] == "targets" and saved["qualifier"] == "exact"
     text = stored_text(service)
     assert text == TEXT
     assert text[saved["position"]["start"] : saved["position"]["end"]] == "85 targets"
