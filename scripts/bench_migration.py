@@ -56,7 +56,11 @@ WORDS = ["three", "seven", "dozens of", "two", "five", "eight", "ten", "twelve"]
 
 def news_quote(rng: random.Random) -> str:
     """A figure phrase as a coder selects it; about one in four is a phrase not seen before."""
-    n = rng.choice((3, 7, 16, 30, 85, 125, 200, 1000, 1500)) if rng.random() < 0.75 else rng.randrange(2, 99_999)
+    n = (
+        rng.choice((3, 7, 16, 30, 85, 125, 200, 1000, 1500))
+        if rng.random() < 0.75
+        else rng.randrange(2, 99_999)
+    )
     return rng.choice(PHRASES).format(n=n, m=n * 2, w=rng.choice(WORDS))
 
 
@@ -69,7 +73,9 @@ def make_folder(folder: Path, n: int, kind: str, seed: int) -> int:
             if doc["tag"] == "figure":
                 doc["quote"]["exact"] = news_quote(rng)
             elif doc["tag"] == "actor":
-                doc["quote"]["exact"] = rng.choice(("Joe Biden", "John Kirby", "Lloyd Austin", "the Pentagon"))
+                doc["quote"]["exact"] = rng.choice(
+                    ("Joe Biden", "John Kirby", "Lloyd Austin", "the Pentagon")
+                )
     return write_newsmark_folder(folder, docs, make_articles(corpus, rng, version=1))
 
 

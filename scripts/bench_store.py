@@ -213,7 +213,9 @@ def tag_fields(rng: random.Random, tag: str) -> Doc:
     return fields
 
 
-def make_doc(corpus: Corpus, rng: random.Random, serial: int, *, version: int = contract.SCHEMA_VERSION) -> Doc:
+def make_doc(
+    corpus: Corpus, rng: random.Random, serial: int, *, version: int = contract.SCHEMA_VERSION
+) -> Doc:
     """One stored annotation, about 1.2 KB of JSON, as ``POST /api/annotations`` stores it.
 
     ``version`` 1: as schema_version 1 stored it (no fields of the tags), for the migration's benchmark.
@@ -246,7 +248,12 @@ def make_doc(corpus: Corpus, rng: random.Random, serial: int, *, version: int = 
 
 
 def make_docs(
-    corpus: Corpus, rng: random.Random, count: int, first_serial: int = 0, *, version: int = contract.SCHEMA_VERSION
+    corpus: Corpus,
+    rng: random.Random,
+    count: int,
+    first_serial: int = 0,
+    *,
+    version: int = contract.SCHEMA_VERSION,
 ) -> list[Doc]:
     return [make_doc(corpus, rng, first_serial + i, version=version) for i in range(count)]
 
@@ -328,7 +335,9 @@ def make_articles(
             else {}
         )
         # Indexed fields first, as newsmark stores them (store.TABLES).
-        versions.append({"article_id": aid, "sha256": sha, "text": text, "first_seen": stamp, **fields, **about})
+        versions.append(
+            {"article_id": aid, "sha256": sha, "text": text, "first_seen": stamp, **fields, **about}
+        )
         articles.append(
             {"id": aid, "url": url, **fields, "sha256": sha, "first_seen": stamp, "last_seen": stamp, **about}
         )

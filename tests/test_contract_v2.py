@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from helpers import ARTICLE_URL, TEXT, body, validate
+from helpers import ARTICLE_URL, SNAPSHOT, TEXT, body, validate
 from newsmark import contract
 from test_bad_input import assert_refused, stored_state
 
@@ -85,7 +85,12 @@ def test_a_claim_gets_no_actor_unless_named(client, people):
 
 def test_a_figure_sent_with_its_reading_keeps_it(client):
     made = post(client, body("85 targets", tag="figure", value=85, unit="targets"))
-    assert (made["value"], made["value_high"], made["unit"], made["qualifier"]) == (85.0, None, "targets", "exact")
+    assert (made["value"], made["value_high"], made["unit"], made["qualifier"]) == (
+        85.0,
+        None,
+        "targets",
+        "exact",
+    )
     assert isinstance(made["value"], float)
     hedged = post(
         client,
@@ -97,7 +102,9 @@ def test_a_figure_sent_with_its_reading_keeps_it(client):
 
 
 def test_nulls_on_create_are_the_same_as_leaving_the_fields_out(client):
-    sent = body("Joe Biden", tag="actor", entity=None, attributed_to=[], value=None, unit=None, qualifier=None)
+    sent = body(
+        "Joe Biden", tag="actor", entity=None, attributed_to=[], value=None, unit=None, qualifier=None
+    )
     made = post(client, sent)
     assert made["entity"] == "Joe Biden" and made["qualifier"] is None
 
@@ -204,7 +211,11 @@ def ids(*made):
         (lambda p: [p["elsewhere"]["id"]], "attributed_to", "on another article"),
         (lambda p: [p["biden"]["id"], p["biden"]["id"]], "attributed_to", "twice"),
         (lambda p: ["not-a-uuid"], "attributed_to.0", "Not a valid UUID"),
-        (lambda p: [p["biden"]["id"]] + [str(uuid.uuid4()) for _ in range(50)], "attributed_to", "at most 50"),
+        (
+            lambda p: [p["biden"]["id"]] + [str(uuid.uuid4()) for _ in range(50)],
+            "attributed_to",
+            "at most 50",
+        ),
         (lambda p: p["biden"]["id"], "attributed_to", "Not a valid list"),
         (lambda p: None, "attributed_to", "null"),
     ],
@@ -296,7 +307,12 @@ def test_a_new_tag_clears_the_old_fields_and_fills_its_own(client):
     named = patch(client, made["id"], {"tag": "actor", "entity": "Targets Inc."})
     assert named["entity"] == "Targets Inc."
     figure = patch(client, made["id"], {"tag": "figure", "value": 85, "qualifier": "approx"})
-    assert (figure["entity"], figure["value"], figure["unit"], figure["qualifier"]) == (None, 85.0, None, "approx")
+    assert (figure["entity"], figure["value"], figure["unit"], figure["qualifier"]) == (
+        None,
+        85.0,
+        None,
+        "approx",
+    )
 
 
 def test_a_patch_attributes_a_claim_and_takes_it_back(client, people):
@@ -323,7 +339,8 @@ def test_a_claim_that_becomes_an_actor_drops_its_attributions(client, people):
 def test_an_actor_cannot_become_a_claim_attributed_to_itself(client, store, people):
     before = stored_state(store)
     r = client.patch(
-        f"/api/annotations/{people['biden']['id']}", json={"tag": "claim", "attributed_to": ids(people["biden"])}
+        f"/api/annotations/{people['biden']['id']}",
+        json={"tag": "claim", "attributed_to": ids(people["biden"])},
     )
     assert_refused(client, store, r, 422, "attributed_to", before)
 
@@ -335,7 +352,11 @@ def test_deleting_an_actor_unlinks_its_claims_and_a_restore_links_them_again(cli
     first = patch(client, people["claim"]["id"], {"attributed_to": ids(people["biden"], people["austin"])})
     second = post(
         client,
-        body("will continue at times and places of our choosing.", tag="claim", attributed_to=ids(people["biden"])),
+        body(
+            "will continue at times and places of our choosing.",
+            tag="claim",
+            attributed_to=ids(people["biden"]),
+        ),
     )
     gone = people["biden"]
     assert client.delete(f"/api/annotations/{gone['id']}").status_code == 204
@@ -374,7 +395,11 @@ def test_an_unlink_is_durable_with_the_delete(data_dir, client, store, people):
     # One journal line (one transaction, one fsync) holds the unlink, the trash entry and the delete.
     ops = json.loads(last.split(b" ", 1)[1])
     written = [(table, doc and doc["id"]) for table, _, doc in ops]
-    assert written == [("annotations", people["claim"]["id"]), ("trash", people["biden"]["id"]), ("annotations", None)]
+    assert written == [
+        ("annotations", people["claim"]["id"]),
+        ("trash", people["biden"]["id"]),
+        ("annotations", None),
+    ]
     assert ops[0][2]["attributed_to"] == [] and ops[1][2]["unlinked"] == [people["claim"]["id"]]
 
 
@@ -398,4 +423,54 @@ def test_the_json_schema_refuses_what_the_service_refuses(people):
             validate({**good, **change}, "annotation")
     validate({**good, "tag": "figure", "entity": None, "qualifier": "range", "value": 1.0, "value_high": 2.0},
              "annotation")  # fmt: skip
-    assert ARTICLE_URL == good["url"]
+    assert good["url"] == ARTICLE_URL
+
+
+# -- article metadata -------------------------------------------------------------------------------
+
+SNAPSHOT_URL = "https://lite.cnn.com/2024/02/02/politics/us-strikes-iraq-syria/index.html"
+
+
+def test_a_snapshot_keeps_the_pages_date_published_and_its_parse(client):
+    sent = {**SNAPSHOT, "url": SNAPSHOT_URL, "date_published": "2024-02-02T18:13:00.000-05:00"}
+    r = client.post("/api/articles", json=sent)
+    assert r.status_code == 201
+    article = r.get_json()
+    validate(article, "article")
+    assert article["date_published"] == "2024-02-02T18:13:00.000-05:00"
+    assert article["published"] == "2024-02-02T18:13:00-05:00"
+    assert article["updated"] == "2024-02-03T08:43:00-05:00"
+    assert (article["section"], article["authors"]) == ("politics", ["Natasha Bertrand"])
+    # A later look at the page without JSON-LD: a new version with the URL's date; the first keeps its own.
+    later = {**sent, "date_published": None, "text": TEXT + "\n\nAn update."}
+    assert client.post("/api/articles", json=later).status_code == 201
+    latest = client.get(f"/api/articles/{SNAPSHOT_URL}").get_json()
+    assert (latest["version"], latest["published"], latest["date_published"]) == (2, "2024-02-02", None)
+    first = client.get(f"/api/articles/{SNAPSHOT_URL}?version=1").get_json()
+    assert first["published"] == "2024-02-02T18:13:00-05:00"
+    [listed] = client.get("/api/articles").get_json()["items"]
+    validate(listed, "article", "#/$defs/summary")
+    assert listed["published"] == "2024-02-02" and listed["date_published"] is None
+
+
+def test_an_annotation_with_a_snapshot_stores_its_metadata(client):
+    made = post(client, body("Joe Biden", tag="actor", article={**SNAPSHOT, "date_published": "2024-02-02"}))
+    article = client.get(f"/api/articles/{made['url']}").get_json()
+    assert (article["date_published"], article["published"]) == ("2024-02-02", "2024-02-02")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("x" * 101, "Longer than maximum length 100"),
+        ("2024-02-02\n", "control characters"),
+        (20240202, "string"),
+    ],
+)
+def test_a_bad_date_published_is_refused(client, store, value, reason):
+    before = stored_state(store)
+    r = client.post("/api/articles", json={**SNAPSHOT, "url": SNAPSHOT_URL, "date_published": value})
+    assert_refused(client, store, r, 422, "date_published", before)
+    assert reason in " ".join(r.get_json()["error"]["fields"]["date_published"])
+    r = client.post("/api/annotations", json=body("Joe Biden", article={**SNAPSHOT, "date_published": value}))
+    assert_refused(client, store, r, 422, "article.date_published", before)

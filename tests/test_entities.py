@@ -33,7 +33,11 @@ def coded(client):
     }
     made["claim"] = post(
         client,
-        body("the start of our response.", tag="claim", attributed_to=[made["biden"]["id"], made["austin"]["id"]]),
+        body(
+            "the start of our response.",
+            tag="claim",
+            attributed_to=[made["biden"]["id"], made["austin"]["id"]],
+        ),
     )
     made["again"] = post(
         client,
@@ -75,7 +79,10 @@ def test_entities_are_listed_with_counts_and_aliases_most_frequent_first(client,
 
 def test_a_claim_attributed_to_two_actors_of_one_entity_counts_once(client, coded):
     both = [coded["biden"]["id"], coded["president"]["id"]]
-    assert client.patch(f"/api/annotations/{coded['claim']['id']}", json={"attributed_to": both}).status_code == 200
+    assert (
+        client.patch(f"/api/annotations/{coded['claim']['id']}", json={"attributed_to": both}).status_code
+        == 200
+    )
     [biden] = [e for e in listed(client) if e["entity"] == "Joe Biden"]
     assert biden["claims"] == 2
 
@@ -112,7 +119,9 @@ def test_a_merge_renames_every_actor_at_once(client, coded):
 
 
 def test_a_rename_to_a_new_name_changes_all_named_and_keeps_the_rest(client, coded):
-    r = client.post("/api/entities/rename", json={"from": ["Joe Biden", "Lloyd Austin", "Nobody"], "to": "US"})
+    r = client.post(
+        "/api/entities/rename", json={"from": ["Joe Biden", "Lloyd Austin", "Nobody"], "to": "US"}
+    )
     report = r.get_json()
     assert report["changed"] == 3 and not report["merged"]
     assert report["from"] == {"Joe Biden": 2, "Lloyd Austin": 1, "Nobody": 0}
@@ -124,7 +133,9 @@ def test_a_rename_to_a_new_name_changes_all_named_and_keeps_the_rest(client, cod
 
 def test_a_dry_run_answers_the_same_and_writes_nothing(client, store, coded):
     before = stored_state(store)
-    r = client.post("/api/entities/rename?dry_run=true", json={"from": ["Kirby", "John Kirby"], "to": "John Kirby"})
+    r = client.post(
+        "/api/entities/rename?dry_run=true", json={"from": ["Kirby", "John Kirby"], "to": "John Kirby"}
+    )
     assert r.status_code == 200
     assert r.get_json() | {"dry_run": False} == {
         "changed": 1,

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import TOKEN, TEXT, body, validate
+from helpers import TEXT, TOKEN, body, validate
 from newsmark.settings import Settings
 from newsmark.store import Store
 from newsmark.web import create_app
@@ -104,7 +104,19 @@ def test_raw_bytes_never_500(raw):
 @given(
     value=json_values,
     field=st.sampled_from(
-        ["tag", "note", "id", "quote", "x", "attributed_to", "entity", "value", "value_high", "unit", "qualifier"]
+        [
+            "tag",
+            "note",
+            "id",
+            "quote",
+            "x",
+            "attributed_to",
+            "entity",
+            "value",
+            "value_high",
+            "unit",
+            "qualifier",
+        ]
     ),
 )
 def test_patch_never_500(value, field):

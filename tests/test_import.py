@@ -251,7 +251,13 @@ def test_merge_added_unchanged_updated_kept_newer_conflicting(store, stored_pair
     earlier = "2000-01-01T00:00:00Z"
     doc["annotations"] = [
         a,  # identical: unchanged
-        {**b, **tagfields.filled("claim", "", {}), "tag": "claim", "note": "retagged", "updated": later},  # updated
+        {
+            **b,
+            **tagfields.filled("claim", "", {}),
+            "tag": "claim",
+            "note": "retagged",
+            "updated": later,
+        },  # updated
         c,  # new: added
         {**d, "annotator": "coder-z"},  # a field fixed at creation differs: conflicting
         {**e, **tagfields.filled("actor", "x", {}), "tag": "actor"},  # same updated, other tag: conflicting

@@ -50,9 +50,14 @@ def coded(tmp_path: Path) -> dict[str, Any]:
         biden = create(store, body("Joe Biden", tag="actor"))
         austin = create(store, body("Lloyd Austin", tag="actor"))
         figure = create(store, body("85 targets", tag="figure"))
-        claim = create(store, body("the start of our response.", tag="claim", attributed_to=[biden["id"], austin["id"]]))
+        claim = create(
+            store, body("the start of our response.", tag="claim", attributed_to=[biden["id"], austin["id"]])
+        )
         other = create(store, body("Kirby", tag="actor", url=OTHER_URL, text=OTHER_TEXT))
-        return {"export": exported(store), "ids": [biden["id"], austin["id"], figure["id"], claim["id"], other["id"]]}
+        return {
+            "export": exported(store),
+            "ids": [biden["id"], austin["id"], figure["id"], claim["id"], other["id"]],
+        }
 
 
 def test_a_v2_export_round_trips_whole(store, coded):
@@ -123,7 +128,9 @@ def test_a_v2_annotation_breaking_a_rule_is_refused_naming_it(store, coded, fiel
     doc["annotations"][target][field] = value
     with pytest.raises(Invalid) as caught:
         importing.run(store, doc)
-    assert any(key.startswith(f"annotations[{target}].{field}") for key in caught.value.fields), caught.value.fields
+    assert any(key.startswith(f"annotations[{target}].{field}") for key in caught.value.fields), (
+        caught.value.fields
+    )
     assert store.count_annotations() == 0
 
 

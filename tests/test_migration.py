@@ -50,7 +50,9 @@ def v1_articles() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     for url in (ARTICLE_URL, OTHER_URL):
         aid, sha, seen = contract.article_id(url), text_sha256(TEXT), "2024-02-03T12:00:00.000Z"
         found[1].append({"article_id": aid, "sha256": sha, "text": TEXT, "first_seen": seen, **fields})
-        found[0].append({"id": aid, "url": url, **fields, "sha256": sha, "first_seen": seen, "last_seen": seen})
+        found[0].append(
+            {"id": aid, "url": url, **fields, "sha256": sha, "first_seen": seen, "last_seen": seen}
+        )
     return found
 
 

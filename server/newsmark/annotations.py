@@ -210,7 +210,8 @@ def _check_actors(store: Store, url: str, ids: list[str], claim_id: str) -> None
             problems.append(f"{ident} is an actor on another article ({actor['url']}).")
     if problems:
         raise Invalid(
-            "A claim is attributed to actor annotations on the same article only.", {"attributed_to": problems}
+            "A claim is attributed to actor annotations on the same article only.",
+            {"attributed_to": problems},
         )
 
 

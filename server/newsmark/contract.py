@@ -30,7 +30,7 @@ TAG_FIELDS: dict[str, tuple[str, ...]] = {
     "claim": ("attributed_to",),
     "figure": ("value", "value_high", "unit", "qualifier"),
 }
-NOT_APPLICABLE: dict[str, None | list[str]] = {
+NOT_APPLICABLE: dict[str, list[str] | None] = {
     "attributed_to": [],
     "entity": None,
     "value": None,

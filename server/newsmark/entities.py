@@ -87,7 +87,9 @@ def _all(store: Store) -> list[dict[str, Any]]:
             for ident in claim.get("attributed_to") or ():
                 if ident in entity_of:
                     entity_of[ident].claims.add(claim["id"])
-        listed = [e.as_dict() for e in sorted(found.values(), key=lambda e: (-e.actors, e.name.casefold(), e.name))]
+        listed = [
+            e.as_dict() for e in sorted(found.values(), key=lambda e: (-e.actors, e.name.casefold(), e.name))
+        ]
         with _cache_lock:
             _cache[store] = (generation, listed)
         return listed

@@ -619,7 +619,11 @@ def _plan_attributions(store: Store, result: Plan, paths: dict[str, str], proble
             continue
         claims = store.annotations_matching(AnnotationFilter(url=doc["url"], tag="claim"))
         for claim in claims:
-            if doc["id"] not in claim.get("attributed_to", ()) or claim["id"] in replaced or claim["id"] in added:
+            if (
+                doc["id"] not in claim.get("attributed_to", ())
+                or claim["id"] in replaced
+                or claim["id"] in added
+            ):
                 continue
             current = result.unlink.get(claim["id"], claim)
             kept = [key for key in current["attributed_to"] if key != doc["id"]]

@@ -261,7 +261,10 @@ def _rewrite(docs: dict[str, Any], upgraded: Any) -> dict[str, bytes]:
 
 
 def _article_upgraded(doc: dict[str, Any]) -> dict[str, Any]:
-    return {**doc, **articles.metadata(doc["url"], doc["byline"], doc["timestamp_text"], doc.get("date_published"))}
+    return {
+        **doc,
+        **articles.metadata(doc["url"], doc["byline"], doc["timestamp_text"], doc.get("date_published")),
+    }
 
 
 def _version_upgraded(doc: dict[str, Any], url: str) -> dict[str, Any]:

@@ -372,12 +372,16 @@ def tag_field_problems(data: dict[str, Any], *, complete: bool) -> dict[str, lis
         if data[name] != empty and data[name] is not None:
             owner = next(t for t, names in contract.TAG_FIELDS.items() if name in names)
             shown = "[]" if empty == [] else "null"
-            problems[name] = [f"Applies to {owner} annotations only (this is a {tag}): leave it out or give {shown}."]
+            problems[name] = [
+                f"Applies to {owner} annotations only (this is a {tag}): leave it out or give {shown}."
+            ]
     if tag == "actor" and complete and data.get("entity") is None:
         problems["entity"] = [f"An actor has an entity (a name of 1 to {contract.MAX_ENTITY} characters)."]
     if tag == "figure":
         if complete and data.get("qualifier") is None:
-            problems["qualifier"] = [f"A figure's qualifier is never null: one of {', '.join(contract.QUALIFIERS)}."]
+            problems["qualifier"] = [
+                f"A figure's qualifier is never null: one of {', '.join(contract.QUALIFIERS)}."
+            ]
         low, high, qualifier = data.get("value"), data.get("value_high"), data.get("qualifier")
         if high is not None:
             if qualifier != "range":
@@ -529,8 +533,12 @@ class ArticleMetadataSchema(Schema):
     timestamp_text, date_published), as the service does for what the extension sends.
     """
 
-    published = fields.Str(allow_none=True, validate=[validate.Length(max=contract.MAX_DATE_PUBLISHED), ONE_LINE])
-    updated = fields.Str(allow_none=True, validate=[validate.Length(max=contract.MAX_DATE_PUBLISHED), ONE_LINE])
+    published = fields.Str(
+        allow_none=True, validate=[validate.Length(max=contract.MAX_DATE_PUBLISHED), ONE_LINE]
+    )
+    updated = fields.Str(
+        allow_none=True, validate=[validate.Length(max=contract.MAX_DATE_PUBLISHED), ONE_LINE]
+    )
     section = fields.Str(allow_none=True, validate=[validate.Length(max=contract.MAX_SECTION), ONE_LINE])
     authors = fields.List(
         fields.Str(validate=[validate.Length(max=contract.MAX_AUTHOR), ONE_LINE]),

@@ -558,7 +558,9 @@ class Store:
 
     def _candidates(self, flt: AnnotationFilter, skip: Collection[str] = ()) -> Iterable[tuple[str, Doc]]:
         """(key, document) pairs that may match, in stored order; keys are doc ids as strings."""
-        indexed = ("url", flt.url) if flt.url is not None else ("tag", flt.tag) if flt.tag is not None else None
+        indexed = (
+            ("url", flt.url) if flt.url is not None else ("tag", flt.tag) if flt.tag is not None else None
+        )
         if skip:
             table = self.annotations._read_table()
             keys = self.annotations.keys_where(*indexed) if indexed is not None else list(table)

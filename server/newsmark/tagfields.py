@@ -87,7 +87,9 @@ def _parse(exact: str) -> Reading:
     from .figures import parse_figure  # here: the parser loads its tables once, when first needed
 
     reading = parse_figure(exact).as_dict()
-    return _sound(reading.get("value"), reading.get("value_high"), reading.get("unit"), reading.get("qualifier"))
+    return _sound(
+        reading.get("value"), reading.get("value_high"), reading.get("unit"), reading.get("qualifier")
+    )
 
 
 def _parse_all(quotes: list[str]) -> list[Reading]:

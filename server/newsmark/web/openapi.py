@@ -147,7 +147,7 @@ _PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/entities/rename": {
         "post": {
-            "summary": "Rename or merge entities: every actor carrying one of from gets to, in one transaction",
+            "summary": "Rename or merge entities: every actor carrying one of from gets to, at once",
             "parameters": [{"in": "query", "schema": "EntityRenameQuery"}],
             "requestBody": {"required": True, **_json("EntityRename")},
             "responses": {
