@@ -271,3 +271,44 @@ def test_a_server_started_on_a_v1_folder_answers_v2(tmp_path):
         assert s.post(f"{server.url}/api/annotations", json=made).status_code == 201
     finally:
         server.stop()
+
+
+QUOTES = [f"{word} {n} {noun}" for n in (3, 16, 85, 125, 2000) for word in ("about", "at least", "more than")
+          for noun in ("people", "targets", "precision munitions", "minutes")]  # fmt: skip
+
+
+def fresh_readings(monkeypatch) -> None:
+    monkeypatch.setattr(tagfields, "_readings", {})
+    monkeypatch.setattr(tagfields, "PARALLEL_FROM", 10)
+
+
+def test_figures_parsed_in_parallel_read_as_one_by_one(monkeypatch):
+    fresh_readings(monkeypatch)
+    tagfields.parse_figures(QUOTES)  # 60 quotes: in worker processes
+    parallel = {q: tagfields.figure_reading(q) for q in QUOTES}
+    from newsmark.figures import parse_figure
+
+    assert parallel == {q: parse_figure(q).as_dict() for q in QUOTES}
+    assert parallel["more than 125 precision munitions"] == {
+        "value": 125.0, "value_high": None, "unit": "precision munitions", "qualifier": "more_than",
+    }  # fmt: skip
+
+
+def test_figures_are_parsed_here_when_no_process_can_be_forked(monkeypatch, caplog):
+    fresh_readings(monkeypatch)
+
+    def no_fork(method: str) -> None:
+        raise OSError("no fork here")
+
+    monkeypatch.setattr(tagfields.multiprocessing, "get_context", no_fork)
+    tagfields.parse_figures(QUOTES)
+    assert set(tagfields._readings) == set(QUOTES)
+    assert "one by one" in caplog.text
+
+
+def test_a_readings_memory_past_its_size_starts_again(monkeypatch):
+    fresh_readings(monkeypatch)
+    monkeypatch.setattr(tagfields, "_MAX_REMEMBERED", 5)
+    for quote in QUOTES[:12]:
+        tagfields.figure_reading(quote)
+    assert 0 < len(tagfields._readings) <= 5

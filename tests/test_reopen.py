@@ -138,7 +138,6 @@ def test_index_falls_back_to_parsing_when_fields_are_not_leading(data_dir):
         assert store.annotations_matching(AnnotationFilter(url="https://lite.cnn.com/a/b")) == [
             tagfields.upgraded(doc)
         ]
-        assert store.annotations_matching(AnnotationFilter(tag="claim")) == [tagfields.upgraded(doc)]
 
 
 def test_stock_tinydb_file_is_read(data_dir):

@@ -162,16 +162,23 @@ def to_current_schema(store: Store) -> dict[str, int]:
         return {}
     started = time.monotonic()
     with store.reading():
-        tagfields.parse_figures(_figure_quotes(plan["annotations"]) + _figure_quotes(plan["trash"]))
+        # The figures' quotes are parsed (in other processes) while the rest is rewritten here.
+        figures = {table: _figures(plan[table]) for table in ("annotations", "trash")}
+        finish = tagfields.start_parsing(quote for found in figures.values() for _, quote in found.values())
         urls = {doc["id"]: doc["url"] for doc in store.all_articles()}
         rewritten = {
-            "annotations": _rewrite(plan["annotations"], tagfields.upgraded),
-            "trash": _rewrite(plan["trash"], tagfields.upgraded),
+            "annotations": _rewrite(
+                _without(plan["annotations"], figures["annotations"]), tagfields.upgraded
+            ),
+            "trash": _rewrite(_without(plan["trash"], figures["trash"]), tagfields.upgraded),
             "articles": _rewrite(plan["articles"], _article_upgraded),
             "article_versions": _rewrite(
                 plan["article_versions"], lambda doc: _version_upgraded(doc, urls.get(doc["article_id"], ""))
             ),
         }
+        finish()
+        for table, found in figures.items():
+            rewritten[table].update(_rewrite({k: doc for k, (doc, _) in found.items()}, tagfields.upgraded))
     _pause(store, "before-commit")
     with store.transaction():
         store.annotations.replace_encoded(rewritten["annotations"])
@@ -232,10 +239,10 @@ def _parses_as(doc: Any, check: Any) -> bool:
     return bool(check(doc))
 
 
-def _figure_quotes(docs: dict[str, Any]) -> list[str]:
-    """The quotes of the figures among ``docs`` (to parse them all at once, in parallel)."""
-    quotes = []
-    for doc in docs.values():
+def _figures(docs: dict[str, Any]) -> dict[str, tuple[dict[str, Any], str]]:
+    """The figures among ``docs``, parsed, with their quotes, by key (to parse the quotes at once)."""
+    found = {}
+    for key, doc in docs.items():
         if type(doc) is bytes:
             if b'"tag":"figure"' not in doc:  # a quote character in a text is escaped: \"
                 continue
@@ -244,8 +251,12 @@ def _figure_quotes(docs: dict[str, Any]) -> list[str]:
             except orjson.JSONDecodeError:
                 continue
         if doc.get("tag") == "figure":
-            quotes.append(doc["quote"]["exact"])
-    return quotes
+            found[key] = (doc, doc["quote"]["exact"])
+    return found
+
+
+def _without(docs: dict[str, Any], left_out: dict[str, Any]) -> dict[str, Any]:
+    return {key: doc for key, doc in docs.items() if key not in left_out}
 
 
 def _rewrite(docs: dict[str, Any], upgraded: Any) -> dict[str, bytes]:

@@ -58,10 +58,10 @@ LOCK_FILE = "newsmark.lock"
 
 #: Each table's unique and plain indexes. Documents store these fields first (see
 #: annotations.create and articles.apply_snapshot), so that the indexes can be
-#: built from the data file without parsing the documents. Annotations by tag: the
-#: entities (actors) and their claims are read without parsing the figures.
+#: built from the data file without parsing the documents. (Not by tag: that index
+#: costs a third more time at every open, and only the list of entities would use it.)
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "annotations": (("id",), ("url", "tag")),
+    "annotations": (("id",), ("url",)),
     "articles": (("id", "url"), ()),
     "article_versions": ((), ("article_id",)),
     "trash": (("id",), ()),
@@ -558,15 +558,12 @@ class Store:
 
     def _candidates(self, flt: AnnotationFilter, skip: Collection[str] = ()) -> Iterable[tuple[str, Doc]]:
         """(key, document) pairs that may match, in stored order; keys are doc ids as strings."""
-        indexed = (
-            ("url", flt.url) if flt.url is not None else ("tag", flt.tag) if flt.tag is not None else None
-        )
         if skip:
             table = self.annotations._read_table()
-            keys = self.annotations.keys_where(*indexed) if indexed is not None else list(table)
+            keys = self.annotations.keys_where("url", flt.url) if flt.url is not None else list(table)
             return ((k, table[k]) for k in keys if k not in skip)
-        if indexed is not None:
-            found = sorted(self.annotations.lookup(*indexed), key=lambda item: item[0])
+        if flt.url is not None:
+            found = sorted(self.annotations.lookup("url", flt.url), key=lambda item: item[0])
             return [(str(doc_id), doc) for doc_id, doc in found]
         return self.annotations._read_table().items()
 

@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import contract
@@ -97,26 +97,49 @@ def _parse_all(quotes: list[str]) -> list[Reading]:
 
 
 def parse_figures(quotes: Iterable[str]) -> None:
-    """Parse the figure quotes not read yet, ahead of :func:`figure_reading` (which then finds them).
+    """Parse the figure quotes not read yet, ahead of :func:`figure_reading` (which then finds them)."""
+    start_parsing(quotes)()
 
-    Many at once (a version 1 data folder of 100,000 annotations holds tens of thousands of distinct
-    figure quotes, each taking 1 to 2 ms) are spread over the machine's processors: worker
-    processes forked from this one, which has the parser's tables loaded already. Where processes
-    cannot be forked (not Linux), or a worker fails, they are parsed here, one after the other.
+
+def start_parsing(quotes: Iterable[str]) -> Callable[[], None]:
+    """Start parsing the figure quotes not read yet; :returns: the function that waits for the end.
+
+    Many at once (a version 1 data folder of 100,000 annotations holds thousands of distinct figure
+    quotes, each taking the parser 1 to 2 ms) are spread over the machine's processors: worker
+    processes forked from this one, which has the parser's tables loaded already, while this one
+    goes on with other work until it waits. Where processes cannot be forked (not Linux), or a
+    worker fails, the quotes are parsed here, one after the other, when it waits.
     """
     todo = list(dict.fromkeys(q for q in quotes if q not in _readings))
     workers = min(os.cpu_count() or 1, 8)
-    if len(todo) >= PARALLEL_FROM and workers > 1 and sys.platform == "linux":
-        _parsed(todo.pop())  # the parser's tables loaded before the fork, so no worker loads them again
-        chunks = [todo[start : start + 250] for start in range(0, len(todo), 250)]
+    if len(todo) < PARALLEL_FROM or workers < 2 or sys.platform != "linux":
+        return lambda: _parse_here(todo)
+    _parsed(todo.pop())  # the parser's tables loaded before the fork, so no worker loads them again
+    chunks = [todo[start : start + 250] for start in range(0, len(todo), 250)]
+    try:
+        pool = multiprocessing.get_context("fork").Pool(workers)
+        pending = pool.map_async(_parse_all, chunks)
+    except Exception:  # no fork here, or no resources for it: parsed here when waited for
+        log.warning("parsing figures in parallel failed; parsing them one by one", exc_info=True)
+        return lambda: _parse_here(todo)
+
+    def finish() -> None:
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for chunk, readings in zip(chunks, pool.imap(_parse_all, chunks), strict=True):
-                    with _readings_lock:
-                        _readings.update(zip(chunk, readings, strict=True))
-        except Exception:  # a worker that died, no fork: what is left is parsed below
+            for chunk, readings in zip(chunks, pending.get(), strict=True):
+                with _readings_lock:
+                    _readings.update(zip(chunk, readings, strict=True))
+        except Exception:  # a worker that died: what is left is parsed below
             log.warning("parsing figures in parallel failed; parsing them one by one", exc_info=True)
-    for exact in todo:
+        finally:
+            pool.terminate()
+            pool.join()
+        _parse_here(todo)
+
+    return finish
+
+
+def _parse_here(quotes: list[str]) -> None:
+    for exact in quotes:
         _parsed(exact)
 
 
