@@ -8,6 +8,7 @@ one transaction: all of them, durably, or none.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections import Counter
@@ -70,8 +71,13 @@ def _all(store: Store) -> list[dict[str, Any]]:
             cached = _cache.get(store)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        actors = store.annotations_matching(AnnotationFilter(tag="actor"))
-        claims = store.annotations_matching(AnnotationFilter(tag="claim"))
+        actors, claims = [], []
+        for doc in store.all_annotations():  # one pass; the stored documents, read only
+            tag = doc["tag"]
+            if tag == "actor":
+                actors.append(doc)
+            elif tag == "claim" and doc.get("attributed_to"):
+                claims.append(doc)
         found: dict[str, _Entity] = {}
         entity_of: dict[str, _Entity] = {}
         for actor in actors:
@@ -80,7 +86,7 @@ def _all(store: Store) -> list[dict[str, Any]]:
             if entity is None:
                 entity = found[name] = _Entity(name)
             entity.actors += 1
-            entity.aliases[contract.collapse_space(actor["quote"]["exact"])] += 1
+            entity.aliases[_alias(actor["quote"]["exact"])] += 1
             entity.urls.add(actor["url"])
             entity_of[actor["id"]] = entity
         for claim in claims:
@@ -93,6 +99,12 @@ def _all(store: Store) -> list[dict[str, Any]]:
         with _cache_lock:
             _cache[store] = (generation, listed)
         return listed
+
+
+@functools.lru_cache(maxsize=65_536)
+def _alias(exact: str) -> str:
+    """A quote as an alias: in one line (a study codes the same names again and again)."""
+    return contract.collapse_space(exact)
 
 
 def rename(store: Store, names: list[str], to: str, *, dry_run: bool = False) -> dict[str, Any]:
