@@ -214,3 +214,80 @@ def test_a_data_folder_migration_and_a_v1_import_agree(tmp_path, coded):
     assert imported == migrated
     assert migration.__doc__
     assert TEXT and SNAPSHOT
+
+
+# -- JSON Lines --------------------------------------------------------------------------------------
+
+
+def jsonl(store: Store) -> bytes:
+    return export.render(store, AnnotationFilter(), "jsonl")
+
+
+def run_bytes(store: Store, raw: bytes, **kwargs: Any) -> dict[str, Any]:
+    import io
+
+    return importing.run_file(store, io.BytesIO(raw), **kwargs)
+
+
+def test_a_jsonl_export_imports_and_round_trips(tmp_path, coded):
+    with Store(tmp_path / "source") as source:
+        importing.run(source, coded["export"])
+        lines = jsonl(source)
+    with Store(tmp_path / "target") as target:
+        report = run_bytes(target, lines)
+        assert (report["format"], report["added"]) == ("jsonl", 5)
+
+        # The same annotations; not the titles: no article comes with JSON Lines.
+        def without_titles(raw: bytes) -> list[dict[str, Any]]:
+            return [
+                {k: v for k, v in json.loads(line).items() if k != "article_title"}
+                for line in raw.splitlines()
+            ]
+
+        assert without_titles(jsonl(target)) == without_titles(lines)
+        assert run_bytes(target, lines)["unchanged"] == 5
+
+
+def test_a_v1_jsonl_export_is_brought_to_v2(store, coded):
+    old = as_v1(coded["export"])
+    lines = b"".join(orjson_line({**a, "article_title": "A title"}) for a in old["annotations"])
+    report = run_bytes(store, b"\n" + lines + b"\n\n")
+    assert report["added"] == 5
+    stored = {a["id"]: a for a in store.all_annotations()}
+    assert stored == {a["id"]: tagfields.upgraded(a) for a in old["annotations"]}
+
+
+def orjson_line(doc: dict[str, Any]) -> bytes:
+    import orjson
+
+    return orjson.dumps(doc) + b"\n"
+
+
+def test_a_bad_line_is_refused_naming_it_and_nothing_is_written(store, coded):
+    from newsmark.errors import NotJson
+
+    good = [orjson_line(a) for a in coded["export"]["annotations"]]
+    broken = b"".join(good[:2]) + b'{"id": oops\n' + b"".join(good[2:])
+    with pytest.raises(NotJson, match="line 3"):
+        run_bytes(store, broken)
+    bad = copy.deepcopy(coded["export"]["annotations"])
+    bad[1]["entity"] = ""
+    with pytest.raises(Invalid) as caught:
+        run_bytes(store, b"".join(orjson_line(a) for a in bad))
+    assert "lines[1].entity" in caught.value.fields
+    assert store.count_annotations() == 0
+
+
+def test_a_one_line_w3c_annotation_or_json_export_is_not_taken_for_json_lines(store, coded):
+    importing.run(store, coded["export"])
+    item = json.loads(export.render(store, AnnotationFilter(), "w3c"))["first"]["items"][0]
+    w3c_first = {"id": item["id"], **{k: v for k, v in item.items() if k != "id"}}
+    assert run_bytes(store, orjson_line(w3c_first))["format"] == "w3c"
+    assert run_bytes(store, orjson_line(coded["export"]))["format"] == "json"
+
+
+def test_jsonl_over_http(client, coded):
+    importing_client = client
+    lines = b"".join(orjson_line({**a, "article_title": None}) for a in coded["export"]["annotations"])
+    r = importing_client.post("/api/import?dry_run=true", data=lines, content_type="application/json")
+    assert r.status_code == 200 and r.get_json()["format"] == "jsonl" and r.get_json()["added"] == 5

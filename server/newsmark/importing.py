@@ -324,15 +324,7 @@ class _Reading:
     def _annotation(self, raw: Any) -> None:
         number = self.annotation_count
         self.annotation_count += 1
-        v1 = isinstance(raw, dict) and raw.get("schema_version") == 1 and type(raw["schema_version"]) is int
-        loader = _annotations_v1 if v1 else _annotations
-        loaded = loader.fast.load(raw)  # the usual case, without building the path
-        if loaded is None:
-            loaded = _check(loader, raw, f"annotations[{number}]", self.export)
-        if loaded is not None:
-            if v1:
-                loaded = tagfields.upgraded(loaded)
-            _keep(self.annotations, number, loaded, self.seen_ids, self.texts, self.export)
+        _annotation(raw, number, self.annotations, self.seen_ids, self.texts, self.export)
 
     def _article(self, raw: Any) -> None:
         number = self.article_count
@@ -396,6 +388,26 @@ class _Reading:
         frame.raise_if_any()
         self.w3c.raise_if_any()
         return ImportFile("w3c", self.items)
+
+
+def _annotation(
+    raw: Any,
+    number: int,
+    kept: Annotations,
+    seen: dict[str, int],
+    texts: dict[tuple[str, str], str],
+    problems: _Problems,
+) -> None:
+    """Check an annotation of a file (of schema_version 1 or 2) and keep it (see :func:`_keep`)."""
+    v1 = isinstance(raw, dict) and raw.get("schema_version") == 1 and type(raw["schema_version"]) is int
+    loader = _annotations_v1 if v1 else _annotations
+    loaded = loader.fast.load(raw)  # the usual case, without building the path
+    if loaded is None:
+        loaded = _check(loader, raw, f"{kept.name}[{number}]", problems)
+    if loaded is not None:
+        if v1:
+            loaded = tagfields.upgraded(loaded)
+        _keep(kept, number, loaded, seen, texts, problems)
 
 
 def _keep(
@@ -462,17 +474,112 @@ def _completed(mapped: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def parse_file(source: IO[bytes]) -> ImportFile:
-    """Recognise the format and check every annotation and article of a JSON file, read from ``source``.
+    """Recognise the format and check every annotation and article of a file, read from ``source``.
 
-    :raise NotJson: if the bytes are not JSON.
+    A JSON export, W3C Web Annotations, or JSON Lines as the ``jsonl`` export writes them (see
+    :func:`_json_lines`).
+
+    :raise NotJson: if the bytes are not JSON (or, JSON Lines, a line is not).
     :raise Invalid: naming the fields at fault; for a file that is neither format, ``_schema``.
     """
+    head, source = _first_line(source)
+    if head is not None:
+        return _json_lines(head, source)
     reading = _Reading()
     try:
         top = jsonstream.read(source, skeleton=_skeleton, spread=_spread, element=reading.element)
     except jsonstream.NotJson as exc:
         raise NotJson(str(exc)) from None
     return reading.finish(top)
+
+
+#: How a line of the ``jsonl`` export starts: an annotation in its stored form, compact.
+_JSON_LINE_START = re.compile(rb'[ \t\r\n]*\{"id":"')
+#: The longest first line looked at to recognise JSON Lines (an annotation is at most about 30 KB).
+_MAX_FIRST_LINE = 1 << 20
+
+
+class _Prefixed(io.RawIOBase):
+    """``source`` with ``prefix`` (bytes read from it already) put back in front."""
+
+    def __init__(self, prefix: bytes, source: IO[bytes]) -> None:
+        self.prefix, self.source = prefix, source
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        if self.prefix:
+            if size < 0 or size >= len(self.prefix):
+                out, self.prefix = self.prefix, b""
+                return out + (self.source.read(size - len(out)) if size > len(out) else b"")
+            out, self.prefix = self.prefix[:size], self.prefix[size:]
+            return out
+        return self.source.read(size)
+
+
+def _first_line(source: IO[bytes]) -> tuple[bytes | None, IO[bytes]]:
+    """The first line if the file is JSON Lines of annotations (each an object with an ``id`` first,
+    not a W3C Annotation); else None, and the file whole again to read as one JSON document."""
+    buf = source.read(1 << 16)
+    if not _JSON_LINE_START.match(buf):
+        return None, _Prefixed(buf, source)  # type: ignore[return-value]
+    while b"\n" not in buf.lstrip() and len(buf) < _MAX_FIRST_LINE:
+        more = source.read(1 << 16)
+        if not more:
+            break
+        buf += more
+    stripped = buf.lstrip()
+    end = stripped.find(b"\n")
+    line = stripped if end < 0 else stripped[:end]
+    try:
+        first = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None, _Prefixed(buf, source)  # type: ignore[return-value]
+    if not isinstance(first, dict) or {"type", "@context", "annotations"} & first.keys():
+        return None, _Prefixed(buf, source)  # type: ignore[return-value]
+    return stripped, source
+
+
+def _lines(head: bytes, source: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(line number from 1, line) of ``head`` and then the rest of ``source``, read a piece at a time."""
+    pending, number = head, 0
+    while True:
+        *whole, pending = pending.split(b"\n")
+        for line in whole:
+            number += 1
+            yield number, line
+        more = source.read(jsonstream.CHUNK)
+        if not more:
+            break
+        pending += more
+    if pending:
+        yield number + 1, pending
+
+
+def _json_lines(head: bytes, source: IO[bytes]) -> ImportFile:
+    """An export in JSON Lines (``format=jsonl``): one annotation a line, of schema_version 1 or 2.
+
+    The ``article_title`` each line carries is left out (no article comes with the file); blank
+    lines are skipped. Annotations are numbered from 0 in the order of their lines, as ``lines[12]``.
+    """
+    problems = _Problems()
+    kept = Annotations("lines")
+    seen: dict[str, int] = {}
+    count = 0
+    for number, line in _lines(head, source):
+        if not line.strip():
+            continue
+        try:
+            raw = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise NotJson(f"line {number} is not JSON ({exc})") from None
+        if isinstance(raw, dict):
+            raw.pop("article_title", None)
+        _annotation(raw, count, kept, seen, {}, problems)
+        count += 1
+    problems.raise_if_any()
+    return ImportFile("jsonl", kept)
 
 
 def parse(data: Any) -> ImportFile:

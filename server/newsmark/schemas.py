@@ -662,7 +662,7 @@ class ImportQuerySchema(Schema):
 class ImportReportSchema(Schema):
     """What ``POST /api/import`` and ``newsmark import`` did (or, in a dry run, would do)."""
 
-    format = fields.Str(required=True, metadata={"description": "json or w3c"})
+    format = fields.Str(required=True, metadata={"description": "json, jsonl or w3c"})
     dry_run = fields.Bool(required=True)
     added = fields.Int(required=True)
     unchanged = fields.Int(required=True, metadata={"description": "identical, or the stored one is newer"})
