@@ -73,3 +73,12 @@ def test_bench_import_prints_times_and_memory_against_the_reference():
     refused = r"^0\.05 MiB of \{\} \(refused\) .*refused: The file cannot be imported"
     assert re.search(refused, table, re.MULTILINE), table
     assert "peak memory at most 3× the file imported" in table
+
+
+def test_bench_migration_runs_on_a_tiny_folder():
+    done = run_script("scripts/bench_migration.py", "--n", "300", "--kinds", "news,long")
+    assert done.returncode == 0, done.stderr
+    for kind in ("news", "long"):
+        assert re.search(rf"^{kind} +\d+\.\d +\d+ .*judged at 100,000 only$", done.stdout, re.MULTILINE), (
+            done.stdout
+        )
