@@ -35,6 +35,7 @@ import orjson
 
 from . import contract
 from .store import Doc
+from .text import normalize_paragraph
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 #: A figure's reading, in this order, in the describing body's JSON text.
@@ -246,8 +247,12 @@ def _in_stored_order(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def default_entity(exact: str) -> str:
-    """An actor's entity when none is given: its quote with runs of white space collapsed and trimmed."""
-    return " ".join(exact.split())
+    """An actor's entity when none is given: its quote with runs of white space collapsed and trimmed.
+
+    White space as the article text rule reads it (the extension's too): a quote across
+    paragraphs, "Mr.\\n\\nKirby", names "Mr. Kirby".
+    """
+    return normalize_paragraph(exact)
 
 
 def parsed_reading(exact: str) -> dict[str, Any]:

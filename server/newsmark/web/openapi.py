@@ -165,7 +165,8 @@ _PATHS: dict[str, dict[str, Any]] = {
                     "headers": {
                         "Content-Disposition": {
                             "description": 'attachment; filename="newsmark-export-<UTC time>.<json|jsonl|csv|'
-                            'jsonld>" (w3c is JSON-LD: .jsonld); csv-claims: "newsmark-claims-<UTC time>.csv"',
+                            'jsonld>" (w3c is JSON-LD: .jsonld); for csv-claims '
+                            'filename="newsmark-claims-<UTC time>.csv"',
                             "schema": {"type": "string"},
                         },
                         "X-Newsmark-Total": {
