@@ -16,6 +16,7 @@ import uuid
 
 import pandas as pd
 import pytest
+from jsonschema import ValidationError
 
 from helpers import ROOT, validate
 from newsmark import contract, export, importing, w3c
@@ -118,7 +119,7 @@ def test_json_export_is_valid_against_the_v2_schema(data_dir, study):
     validate(doc, "export")
     broken = json.loads(render(data_dir, "json"))
     del broken["articles"][0]["versions"][0]["authors"]
-    with pytest.raises(Exception, match="authors"):
+    with pytest.raises(ValidationError, match="authors"):
         validate(broken, "export")
 
 

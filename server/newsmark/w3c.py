@@ -35,7 +35,6 @@ import orjson
 
 from . import contract
 from .store import Doc
-from .text import normalize_paragraph
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 #: A figure's reading, in this order, in the describing body's JSON text.
@@ -247,19 +246,15 @@ def _in_stored_order(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def default_entity(exact: str) -> str:
-    """An actor's entity when none is given: its quote with runs of white space collapsed and trimmed.
-
-    White space as the article text rule reads it (the extension's too): a quote across
-    paragraphs, "Mr.\\n\\nKirby", names "Mr. Kirby".
-    """
-    return normalize_paragraph(exact)
+    """An actor's entity when the file gives none: the one an actor coded without one gets."""
+    return contract.default_entity(exact)
 
 
 def parsed_reading(exact: str) -> dict[str, Any]:
-    """A figure's reading when none is given: parsed from its quote."""
-    from .figures import parse_figure  # imported here: only an import of such a figure needs it
+    """A figure's reading when the file gives none: parsed from its quote, as at create and migration."""
+    from .tagfields import figure_reading  # imported here: the figure parser loads its tables when first used
 
-    return parse_figure(exact).as_dict()
+    return figure_reading(exact)
 
 
 _READING_FORM = "JSON text of an object with value, value_high, unit, qualifier (the figure's reading)"
