@@ -433,14 +433,22 @@ def test_w3c_items_without_v2_bodies_get_what_the_migration_gives():
 
 
 def test_a_w3c_figure_without_a_reading_is_parsed_from_its_quote():
-    figures = pytest.importorskip("newsmark.figures")  # the parser is written on its own branch
-    body = [{"type": "TextualBody", "purpose": "tagging", "value": "figure"}]
-    figure, problems = read_item(annotation_item(body=body))
-    assert problems == [] and figure is not None
-    expected = figures.parse_figure(ACROSS).as_dict()
-    assert {k: figure[k] for k in ("value", "value_high", "unit", "qualifier")} == {
-        k: expected[k] for k in ("value", "value_high", "unit", "qualifier")
+    exact = "between 25 and 30 minutes"
+    at = STRIKES.index(exact)
+    target = {
+        "type": "SpecificResource",
+        "source": STRIKES_URL,
+        "selector": [
+            {"type": "TextQuoteSelector", "exact": exact},
+            {"type": "TextPositionSelector", "start": at, "end": at + len(exact)},
+        ],
     }
+    body = [{"type": "TextualBody", "purpose": "tagging", "value": "figure"}]
+    figure, problems = read_item(annotation_item(body=body, target=target))
+    assert problems == [] and figure is not None
+    reading = {k: figure[k] for k in ("value", "value_high", "unit", "qualifier")}
+    assert reading == {"value": 25.0, "value_high": 30.0, "unit": "minutes", "qualifier": "range"}
+    assert figure["entity"] is None and figure["attributed_to"] == []
 
 
 BAD_BODIES = [

@@ -195,9 +195,35 @@ def _with_tag(docs: Iterable[Doc | bytes], tag: str) -> Iterator[tuple[Doc | byt
             yield doc, parsed
 
 
-def _actor_index(actors: Iterable[Doc | bytes]) -> dict[str, Doc]:
-    """The actors by id."""
-    return {parsed["id"]: parsed for _, parsed in _with_tag(actors, "actor")}
+def _named_actors(docs: Iterable[Doc | bytes]) -> set[str]:
+    """The ids of the actors the claims among ``docs`` are attributed to.
+
+    A document still in its loaded bytes is parsed only if it may name one: one without
+    the key (schema v1) or with ``"attributed_to":[]`` names none (quotes inside a JSON
+    string are escaped, so that text cannot stand inside a value).
+    """
+    named: set[str] = set()
+    for doc in docs:
+        if isinstance(doc, bytes):
+            if b"attributed_to" not in doc or b'"attributed_to":[]' in doc:
+                continue
+            doc = orjson.loads(doc)
+        named.update(doc.get("attributed_to") or ())
+    return named
+
+
+def _actors(docs: Iterable[Doc | bytes], wanted: set[str]) -> dict[str, tuple[str, str]]:
+    """The quote and entity of each actor among ``docs`` whose id is ``wanted``, by id.
+
+    Only those: the export keeps what the claims it holds name, not every actor of the store.
+    """
+    if not wanted:
+        return {}
+    return {
+        actor["id"]: (actor["quote"]["exact"], actor.get("entity") or "")
+        for _, actor in _with_tag(docs, "actor")
+        if actor["id"] in wanted
+    }
 
 
 def iter_json(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
@@ -292,7 +318,8 @@ def _article_cells(article: dict[str, Any]) -> tuple[str, str, str]:
 
 def _csv(snap: Snapshot, progress: Progress = _no_progress, *, excel: bool = False) -> Iterator[bytes]:
     articles = _by_url(snap.articles)
-    entities = {aid: actor.get("entity") or "" for aid, actor in _actor_index(snap.actors).items()}
+    actors = _actors(snap.actors, _named_actors(snap.annotations))
+    entities = {aid: entity for aid, (_, entity) in actors.items()}
     none: dict[str, Any] = {}
 
     def rows(doc: Doc) -> Iterator[tuple[Any, ...]]:
@@ -338,7 +365,7 @@ def _csv_claims(snap: Snapshot, progress: Progress = _no_progress, *, excel: boo
     ``snap.annotations`` are the claims (see :func:`prepare`); ``progress`` hears claims.
     """
     articles = _by_url(snap.articles)
-    actors = _actor_index(snap.actors)
+    actors = _actors(snap.actors, _named_actors(snap.annotations))
     none: dict[str, Any] = {}
 
     def rows(claim: Doc) -> Iterator[tuple[Any, ...]]:
@@ -347,9 +374,8 @@ def _csv_claims(snap: Snapshot, progress: Progress = _no_progress, *, excel: boo
                 claim["annotator"])  # fmt: skip
         named = claim.get("attributed_to") or ()
         for aid in named:
-            actor = actors.get(aid, none)
-            quote = actor["quote"]["exact"] if actor else ""
-            yield (*head, aid, quote, _text(actor.get("entity")), claim["created"])
+            quote, entity = actors.get(aid, ("", ""))
+            yield (*head, aid, quote, entity, claim["created"])
         if not named:
             yield (*head, "", "", "", claim["created"])
 
