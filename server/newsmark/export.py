@@ -31,8 +31,10 @@ many each chunk completed.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import uuid
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, NamedTuple
 
@@ -178,52 +180,94 @@ def _ordered(doc: Doc, keys: Sequence[str], *, leave: Collection[str] = ()) -> d
     return out
 
 
-def _with_tag(docs: Iterable[Doc | bytes], tag: str) -> Iterator[tuple[Doc | bytes, Doc]]:
-    """(document as given, parsed) for each document of ``docs`` that has ``tag``.
+def _with_tag(docs: Iterable[Doc | bytes], tag: str, *, numbered: bool = False) -> Iterator[tuple[Any, Doc]]:
+    """(document as given, or with ``numbered`` its place in ``docs``; parsed) for each that has ``tag``.
 
     One still in its loaded bytes is parsed only if the tag's name is in it (or an escape
-    that could spell it): the CSV exports look up actors without parsing every document.
+    that could spell it): the CSV exports find claims and actors without parsing every document.
     """
     name = tag.encode()
-    for doc in docs:
+    for n, doc in enumerate(docs):
         parsed = doc
         if isinstance(doc, bytes):
             if name not in doc and b"\\u" not in doc:
                 continue
             parsed = orjson.loads(doc)
         if parsed["tag"] == tag:
-            yield doc, parsed
+            yield (n if numbered else doc), parsed
 
 
-def _named_actors(docs: Iterable[Doc | bytes]) -> set[str]:
-    """The ids of the actors the claims among ``docs`` are attributed to.
+def _names_actors(doc: Doc | bytes) -> bool:
+    """Whether the annotation is attributed to any actor.
 
-    A document still in its loaded bytes is parsed only if it may name one: one without
-    the key (schema v1) or with ``"attributed_to":[]`` names none (quotes inside a JSON
-    string are escaped, so that text cannot stand inside a value).
+    One still in its loaded bytes is parsed only if it may be: one without the key (schema
+    v1) or with ``"attributed_to":[]`` is not (quotes inside a JSON string are escaped, so
+    that text cannot stand inside a value).
     """
-    named: set[str] = set()
-    for doc in docs:
-        if isinstance(doc, bytes):
-            if b"attributed_to" not in doc or b'"attributed_to":[]' in doc:
-                continue
-            doc = orjson.loads(doc)
-        named.update(doc.get("attributed_to") or ())
-    return named
+    if isinstance(doc, bytes):
+        if b"attributed_to" not in doc or b'"attributed_to":[]' in doc:
+            return False
+        doc = orjson.loads(doc)
+    return bool(doc.get("attributed_to"))
 
 
-def _actors(docs: Iterable[Doc | bytes], wanted: set[str]) -> dict[str, tuple[str, str]]:
-    """The quote and entity of each actor among ``docs`` whose id is ``wanted``, by id.
+def _key(annotation_id: str) -> bytes:
+    """16 bytes that stand for an annotation id: its UUID's (a hash of any other text)."""
+    try:
+        key = bytes.fromhex(annotation_id.replace("-", ""))
+    except ValueError:
+        key = b""
+    return key if len(key) == _KEY else hashlib.blake2b(annotation_id.encode(), digest_size=_KEY).digest()
 
-    Only those: the export keeps what the claims it holds name, not every actor of the store.
+
+_KEY = 16
+
+
+class _Actors:
+    """The quote and entity of the actors the claims of an export are attributed to, by id.
+
+    A claim names actors of its own article, anywhere in the stored order, so the export
+    must know them before its first row; it keeps, per article, where each actor is in the
+    snapshot and 16 bytes of its id (about 20 bytes an actor: memory stays flat), and reads
+    an actor's quote and entity when a row needs them (the last few kept).
     """
-    if not wanted:
-        return {}
-    return {
-        actor["id"]: (actor["quote"]["exact"], actor.get("entity") or "")
-        for _, actor in _with_tag(docs, "actor")
-        if actor["id"] in wanted
-    }
+
+    CACHED = 256
+
+    def __init__(self, actors: Sequence[Doc | bytes], claims: Iterable[Doc | bytes]) -> None:
+        self.docs = actors
+        self.by_url: dict[str, tuple[bytearray, array[int]]] = {}
+        self.cache: dict[int, tuple[str, str]] = {}
+        if any(map(_names_actors, claims)):  # else there is nothing to look up
+            for n, actor in _with_tag(actors, "actor", numbered=True):
+                keys, places = self.by_url.setdefault(actor["url"], (bytearray(), array("I")))
+                keys += _key(actor["id"])
+                places.append(n)
+
+    def get(self, url: str, actor_id: str) -> tuple[str, str]:
+        """(quote, entity) of the actor of the article at ``url``; empty if the export does not hold it."""
+        keys, places = self.by_url.get(url, (b"", ()))
+        key = _key(actor_id)
+        at = keys.find(key)
+        while at >= 0:
+            if at % _KEY == 0:  # a whole key, not the end of one and the start of the next
+                found = self._read(places[at // _KEY], actor_id)
+                if found is not None:
+                    return found
+            at = keys.find(key, at + 1)
+        return "", ""
+
+    def _read(self, n: int, actor_id: str) -> tuple[str, str] | None:
+        found = self.cache.get(n)
+        if found is None:
+            actor = _parsed(self.docs[n])
+            if actor["id"] != actor_id:  # another id with the same 16 bytes (a hashed one)
+                return None
+            found = (actor["quote"]["exact"], actor.get("entity") or "")
+            if len(self.cache) >= self.CACHED:
+                del self.cache[next(iter(self.cache))]
+            self.cache[n] = found
+        return found
 
 
 def iter_json(store: Store, flt: AnnotationFilter) -> Iterator[bytes]:
@@ -318,18 +362,18 @@ def _article_cells(article: dict[str, Any]) -> tuple[str, str, str]:
 
 def _csv(snap: Snapshot, progress: Progress = _no_progress, *, excel: bool = False) -> Iterator[bytes]:
     articles = _by_url(snap.articles)
-    actors = _actors(snap.actors, _named_actors(snap.annotations))
-    entities = {aid: entity for aid, (_, entity) in actors.items()}
+    actors = _Actors(snap.actors, snap.annotations)
     none: dict[str, Any] = {}
 
     def rows(doc: Doc) -> Iterator[tuple[Any, ...]]:
         quote, position = doc["quote"], doc["position"]
         article = articles.get(doc["url"], none)
         named = doc.get("attributed_to") or ()
+        entities = ";".join(actors.get(doc["url"], aid)[1] for aid in named)
         yield (doc["id"], doc["url"], article.get("title", ""), doc["tag"], quote["exact"],
                quote["prefix"], quote["suffix"], position["start"], position["end"], doc["note"] or "",
                doc["annotator"], doc["created"], doc["updated"], doc["article_sha256"] or "",
-               _text(doc.get("entity")), ";".join(named), ";".join(entities.get(i, "") for i in named),
+               _text(doc.get("entity")), ";".join(named), entities,
                _number(doc.get("value")), _number(doc.get("value_high")), _text(doc.get("unit")),
                _text(doc.get("qualifier")), *_article_cells(article))  # fmt: skip
 
@@ -365,7 +409,7 @@ def _csv_claims(snap: Snapshot, progress: Progress = _no_progress, *, excel: boo
     ``snap.annotations`` are the claims (see :func:`prepare`); ``progress`` hears claims.
     """
     articles = _by_url(snap.articles)
-    actors = _actors(snap.actors, _named_actors(snap.annotations))
+    actors = _Actors(snap.actors, snap.annotations)
     none: dict[str, Any] = {}
 
     def rows(claim: Doc) -> Iterator[tuple[Any, ...]]:
@@ -374,7 +418,7 @@ def _csv_claims(snap: Snapshot, progress: Progress = _no_progress, *, excel: boo
                 claim["annotator"])  # fmt: skip
         named = claim.get("attributed_to") or ()
         for aid in named:
-            quote, entity = actors.get(aid, ("", ""))
+            quote, entity = actors.get(claim["url"], aid)
             yield (*head, aid, quote, entity, claim["created"])
         if not named:
             yield (*head, "", "", "", claim["created"])

@@ -16,9 +16,10 @@ The bodies of an annotation (schema v2), each read back into the field it came f
 - ``SpecificResource``, purpose ``linking``, one per actor a claim is attributed to, in order:
   ``source`` is that actor annotation's IRI, ``urn:uuid:<id>``, as the annotations' own ids.
 
-An annotation read without an identifying body (a file from an earlier version, or another
-tool) gets what the migration to v2 gives: an actor's entity is its quote, white space
-collapsed; a figure without a describing body gets the reading parsed from its quote.
+An annotation read without these bodies (a file from an earlier version, or another tool)
+gets what an annotation created without them gets, and the migration to v2 gives: an actor
+its quote in one line as entity (:func:`newsmark.contract.default_entity`), a figure the
+reading parsed from its quote (:func:`newsmark.tagfields.figure_reading`), a claim no actor.
 """
 
 from __future__ import annotations
