@@ -451,22 +451,26 @@ def test_a_w3c_figure_without_a_reading_is_parsed_from_its_quote():
     assert figure["entity"] is None and figure["attributed_to"] == []
 
 
-BAD_BODIES = [
-    ("a reading that is no JSON", {"type": "TextualBody", "purpose": "describing", "value": "125 targets"}),
+BAD_BODIES = [  # (case, body, what the reason names)
+    ("a reading that is no JSON",
+     {"type": "TextualBody", "purpose": "describing", "value": "125 targets"}, "describing body"),
     ("a reading with a key of its own",
-     {"type": "TextualBody", "purpose": "describing", "value": '{"value": 1, "scale": "k"}'}),
+     {"type": "TextualBody", "purpose": "describing", "value": '{"value": 1, "scale": "k"}'},
+     "describing body"),
     ("a reading as another format",
-     {"type": "TextualBody", "purpose": "describing", "value": '{"value": 1}', "format": "text/plain"}),
+     {"type": "TextualBody", "purpose": "describing", "value": '{"value": 1}', "format": "text/plain"},
+     "describing body"),
     ("an attribution to a web page",
-     {"type": "SpecificResource", "purpose": "linking", "source": "https://x.example/"}),
+     {"type": "SpecificResource", "purpose": "linking", "source": "https://x.example/"}, "linking body"),
     ("an attribution as text",
-     {"type": "TextualBody", "purpose": "linking", "value": f"urn:uuid:{uuid.uuid4()}"}),
-    ("two entities", {"type": "TextualBody", "purpose": "identifying", "value": "Kirby"}),
+     {"type": "TextualBody", "purpose": "linking", "value": f"urn:uuid:{uuid.uuid4()}"}, "linking body"),
+    ("two entities",
+     {"type": "TextualBody", "purpose": "identifying", "value": "Kirby"}, "identifying (the entity)"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("case", "bad"), BAD_BODIES, ids=[case for case, _ in BAD_BODIES])
-def test_bad_v2_bodies_are_refused_naming_the_body(client, store, case, bad):
+@pytest.mark.parametrize(("case", "bad", "reason"), BAD_BODIES, ids=[case for case, *_ in BAD_BODIES])
+def test_bad_v2_bodies_are_refused_naming_the_body(client, store, case, bad, reason):
     body = [
         {"type": "TextualBody", "purpose": "tagging", "value": "actor"},
         {"type": "TextualBody", "purpose": "identifying", "value": "John Kirby"},
@@ -474,7 +478,8 @@ def test_bad_v2_bodies_are_refused_naming_the_body(client, store, case, bad):
     ]
     r = client.post("/api/import", json=annotation_item(body=body))
     assert r.status_code == 422, r.get_json()
-    assert list(r.get_json()["error"]["fields"]) == ["items[0].body"]
+    fields = r.get_json()["error"]["fields"]
+    assert list(fields) == ["items[0].body"] and reason in fields["items[0].body"][0]
     assert store.count_annotations() == 0
 
 
