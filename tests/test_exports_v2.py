@@ -21,6 +21,7 @@ from jsonschema import ValidationError
 from helpers import ROOT, validate
 from newsmark import contract, export, importing, w3c
 from newsmark.cli import main
+from newsmark.metadata import article_metadata
 from newsmark.store import AnnotationFilter, Store
 from test_w3c import check_annotation, check_collection
 from v2data import (
@@ -43,6 +44,7 @@ from v2data import (
     PROTEST_URL,
     STRIKES,
     STRIKES_URL,
+    VERSIONS,
     store_study,
 )
 
@@ -121,6 +123,14 @@ def test_json_export_is_valid_against_the_v2_schema(data_dir, study):
     del broken["articles"][0]["versions"][0]["authors"]
     with pytest.raises(ValidationError, match="authors"):
         validate(broken, "export")
+
+
+def test_the_studys_metadata_is_what_newsmark_parses_from_the_page():
+    """The hand-written metadata agrees with the parser, as an import parses it again."""
+    for url, versions in VERSIONS.items():
+        for *_, stated, metadata in versions:
+            parsed = article_metadata(url, date_published=metadata["date_published"], **stated).as_dict()
+            assert parsed == {k: metadata[k] for k in parsed}
 
 
 def test_jsonl_lines_are_the_stored_annotations_with_their_title(data_dir, study):

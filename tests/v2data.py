@@ -43,10 +43,14 @@ PROTEST = article_text(
     ]
 )
 
-STRIKES_VERSIONS = [  # (text, first seen, metadata): the article was updated after it was first seen
+STRIKES_VERSIONS = [  # (text, first seen, what the page stated, its metadata): updated after first seen
     (
         STRIKES_BEFORE,
         "2024-02-02T22:00:00.000Z",
+        {
+            "byline": "By Natasha Bertrand, CNN",
+            "timestamp_text": "Updated: 4:14 PM EST, Fri February 2, 2024",
+        },
         {
             "date_published": "2024-02-02T21:14:00Z",
             "published": "2024-02-02T21:14:00+00:00",
@@ -58,6 +62,10 @@ STRIKES_VERSIONS = [  # (text, first seen, metadata): the article was updated af
     (
         STRIKES,
         "2024-02-03T13:50:00.000Z",
+        {
+            "byline": "By Natasha Bertrand and Oren Liebermann, CNN",
+            "timestamp_text": "Updated: 8:43 AM EST, Sat February 3, 2024",
+        },
         {
             "date_published": "2024-02-02T21:14:00Z",
             "published": "2024-02-02T21:14:00+00:00",
@@ -71,6 +79,7 @@ PROTEST_VERSIONS = [  # no JSON-LD, no byline, no time stamp: the URL's day and 
     (
         PROTEST,
         "2024-02-03T15:00:00.000Z",
+        {"byline": "", "timestamp_text": ""},
         {
             "date_published": None,
             "published": "2024-02-03",
@@ -81,8 +90,7 @@ PROTEST_VERSIONS = [  # no JSON-LD, no byline, no time stamp: the URL's day and 
     )
 ]
 TITLES = {STRIKES_URL: "US strikes Iraq and Syria", PROTEST_URL: "Protest in Baghdad"}
-BYLINES = {STRIKES_URL: "By Natasha Bertrand and Oren Liebermann, CNN", PROTEST_URL: ""}
-STAMPS = {STRIKES_URL: "Updated: 8:43 AM EST, Sat February 3, 2024", PROTEST_URL: ""}
+VERSIONS = {STRIKES_URL: STRIKES_VERSIONS, PROTEST_URL: PROTEST_VERSIONS}
 
 
 def _id(n: int) -> str:
@@ -160,9 +168,9 @@ def annotations() -> list[dict[str, Any]]:
 
 def store_study(store: Store) -> list[dict[str, Any]]:
     """Store the articles (with their versions' metadata) and the annotations; return the annotations."""
-    for url, versions in ((STRIKES_URL, STRIKES_VERSIONS), (PROTEST_URL, PROTEST_VERSIONS)):
+    for url, versions in VERSIONS.items():
         aid = contract.article_id(url)
-        for text, seen, metadata in versions:
+        for text, seen, stated, metadata in versions:
             store.add_version(
                 {
                     "article_id": aid,
@@ -170,19 +178,17 @@ def store_study(store: Store) -> list[dict[str, Any]]:
                     "text": text,
                     "first_seen": seen,
                     "title": TITLES[url],
-                    "byline": BYLINES[url],
-                    "timestamp_text": STAMPS[url],
+                    **stated,
                     **metadata,
                 }
             )
-        text, seen, metadata = versions[-1]
+        text, seen, stated, metadata = versions[-1]
         store.put_article(
             {
                 "id": aid,
                 "url": url,
                 "title": TITLES[url],
-                "byline": BYLINES[url],
-                "timestamp_text": STAMPS[url],
+                **stated,
                 "sha256": text_sha256(text),
                 "first_seen": versions[0][1],
                 "last_seen": "2024-02-04T10:00:00.000Z",
