@@ -16,10 +16,9 @@ The bodies of an annotation (schema v2), each read back into the field it came f
 - ``SpecificResource``, purpose ``linking``, one per actor a claim is attributed to, in order:
   ``source`` is that actor annotation's IRI, ``urn:uuid:<id>``, as the annotations' own ids.
 
-An annotation read without these bodies (a file from an earlier version, or another tool)
-gets what an annotation created without them gets, and the migration to v2 gives: an actor
-its quote in one line as entity (:func:`newsmark.contract.default_entity`), a figure the
-reading parsed from its quote (:func:`newsmark.tagfields.figure_reading`), a claim no actor.
+Reading maps the bodies there are and nothing more: an annotation without them (a file from
+an earlier version, or another tool) has those fields filled by the import as a create fills
+them (an actor's entity its quote, a figure's reading parsed from its quote, a claim no actor).
 """
 
 from __future__ import annotations
@@ -199,8 +198,9 @@ def _is(node: dict[str, Any], kind: str) -> bool:
 def stored_form(item: Any, path: str, report: Report) -> dict[str, Any] | None:
     """A W3C Annotation as newsmark's stored form, for the stored-form schema to check.
 
-    A value the mapping cannot find is left out, so that the schema names it missing.
-    Its problems are reported in this order: id, body, creator, target.
+    A value the mapping cannot find is left out, so that the schema names it missing; but
+    the fields of schema v2 an annotation holds no body for, which the import fills as a
+    create fills them. Its problems are reported in this order: id, body, creator, target.
     """
     if not isinstance(item, dict) or not _is(item, "Annotation"):
         report(path, "is not a W3C Annotation (an object whose type is Annotation).")
@@ -232,7 +232,7 @@ def stored_form(item: Any, path: str, report: Report) -> dict[str, Any] | None:
         report(where, reason)
     if faults:
         return None
-    return _in_stored_order({**out, **target, **bodies.fields(target["quote"])})
+    return _in_stored_order({**out, **target, **bodies.fields()})
 
 
 #: The stored form's keys in the order the service writes them (schema v2).
@@ -244,18 +244,6 @@ _STORED_ORDER = (
 
 def _in_stored_order(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: doc[k] for k in _STORED_ORDER if k in doc}
-
-
-def default_entity(exact: str) -> str:
-    """An actor's entity when the file gives none: the one an actor coded without one gets."""
-    return contract.default_entity(exact)
-
-
-def parsed_reading(exact: str) -> dict[str, Any]:
-    """A figure's reading when the file gives none: parsed from its quote, as at create and migration."""
-    from .tagfields import figure_reading  # imported here: the figure parser loads its tables when first used
-
-    return figure_reading(exact)
 
 
 _READING_FORM = "JSON text of an object with value, value_high, unit, qualifier (the figure's reading)"
@@ -297,8 +285,11 @@ class _Bodies:
                 "must hold exactly one tagging body (the tag) and at most one each of commenting (the "
                 "note), identifying (the entity) and describing (the figure's reading)."
             )
-        if self.textual["describing"]:
-            return self._read_figure(self.textual["describing"][0])
+        entity, reading = self.textual["identifying"], self.textual["describing"]
+        if entity and "value" not in entity[0]:
+            return "holds an identifying body without a value (the entity)."
+        if reading:
+            return self._read_figure(reading[0])
         return None
 
     def _read_figure(self, body: dict[str, Any]) -> str | None:
@@ -315,9 +306,9 @@ class _Bodies:
             self.reading["qualifier"] = "exact"
         return None
 
-    def fields(self, quote: dict[str, Any]) -> dict[str, Any]:
-        """Tag, note and the v2 fields; where the file has none, what the migration to v2 gives."""
-        out: dict[str, Any] = {"attributed_to": self.actors, "schema_version": contract.SCHEMA_VERSION}
+    def fields(self) -> dict[str, Any]:
+        """Tag and note, and the fields of schema v2 the bodies give (the import fills the others)."""
+        out: dict[str, Any] = {"schema_version": contract.SCHEMA_VERSION}
         tag, note, entity = (self.textual[p] for p in ("tagging", "commenting", "identifying"))
         if "value" in tag[0]:
             out["tag"] = tag[0]["value"]
@@ -325,20 +316,12 @@ class _Bodies:
             out["note"] = None
         elif "value" in note[0]:  # else left out: the schema names the note missing
             out["note"] = note[0]["value"]
-        exact = quote.get("exact")
-        if not isinstance(exact, str):  # the schema names the quote
-            exact = None
+        if self.actors:
+            out["attributed_to"] = self.actors
         if entity:
-            if "value" in entity[0]:
-                out["entity"] = entity[0]["value"]
-        else:
-            out["entity"] = default_entity(exact) if out.get("tag") == "actor" and exact else None
+            out["entity"] = entity[0]["value"]
         if self.reading is not None:
             out.update(self.reading)
-        elif out.get("tag") == "figure" and exact:
-            out.update(parsed_reading(exact))
-        else:
-            out.update(dict.fromkeys(READING))
         return out
 
 
