@@ -131,17 +131,24 @@ def rss_growth(fn: Callable[[], Any]) -> int | None:
 # -- references: the same output, built whole -------------------------------------------
 
 
-def csv_rows(docs: list[Doc], titles: dict[str, str]) -> Iterable[tuple[Any, ...]]:
+def csv_rows(docs: list[Doc], articles: dict[str, Doc]) -> Iterable[tuple[Any, ...]]:
+    """The CSV export's rows (schema v2 columns too: a v1 document's are empty, as in the export)."""
+    entities = {d["id"]: d.get("entity") or "" for d in docs if d["tag"] == "actor"}
     for d in docs:
-        quote, position = d["quote"], d["position"]
-        yield (d["id"], d["url"], titles.get(d["url"], ""), d["tag"], quote["exact"], quote["prefix"],
+        quote, position, article = d["quote"], d["position"], articles.get(d["url"], {})
+        named = d.get("attributed_to") or ()
+        yield (d["id"], d["url"], article.get("title", ""), d["tag"], quote["exact"], quote["prefix"],
                quote["suffix"], position["start"], position["end"], d["note"] or "", d["annotator"],
-               d["created"], d["updated"], d["article_sha256"] or "")  # fmt: skip
+               d["created"], d["updated"], d["article_sha256"] or "", d.get("entity") or "", ";".join(named),
+               ";".join(entities.get(i, "") for i in named), d.get("value", ""), d.get("value_high", ""),
+               d.get("unit") or "", d.get("qualifier") or "", article.get("published") or "",
+               article.get("section") or "", "; ".join(article.get("authors") or ()))  # fmt: skip
 
 
 def references(docs: list[Doc], article_docs: list[Doc]) -> dict[str, list[tuple[str, Callable[[], Any]]]]:
     """Per format, two non-streamed ways to make the same content from the parsed documents."""
     titles = {a["url"]: a["title"] for a in article_docs}
+    by_url = {a["url"]: a for a in article_docs}
     dates = {v["sha256"]: v["first_seen"] for a in article_docs for v in a["versions"]}
     whole = {"articles": article_docs, "annotations": docs}
 
@@ -149,11 +156,11 @@ def references(docs: list[Doc], article_docs: list[Doc]) -> dict[str, list[tuple
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(export.CSV_COLUMNS)
-        writer.writerows(csv_rows(docs, titles))
+        writer.writerows(csv_rows(docs, by_url))
         return out.getvalue().encode("utf-8")
 
     def pandas_csv() -> bytes:
-        frame = pd.DataFrame.from_records(list(csv_rows(docs, titles)), columns=list(export.CSV_COLUMNS))
+        frame = pd.DataFrame.from_records(list(csv_rows(docs, by_url)), columns=list(export.CSV_COLUMNS))
         return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
     return {
@@ -280,7 +287,7 @@ def main_size(
                 measures.append(Measure(fmt, state, seconds, run(), peak, rss, []))
             set_state(store, state)  # the exports left the documents as they were
         docs = store.annotations_matching(AnnotationFilter())
-        _, article_docs = export.snapshot(store, AnnotationFilter())
+        article_docs = export.snapshot(store, AnnotationFilter()).articles
         for fmt, candidates in references(docs, article_docs).items():
             for name, fn in candidates:
                 progress(f"  {n:,} reference: {fmt} {name}")

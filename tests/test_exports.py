@@ -144,18 +144,27 @@ def _rows(raw: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
 
 
-def _expected_rows(stored: list[dict]) -> list[list[str]]:
+def _expected_rows(stored: list[dict], data_dir) -> list[list[str]]:
+    with Store(data_dir) as store:
+        article = store.get_article(url=FORMULA_URL)
+    # Claims attributed to no one: entity, attributed_to, attributed_entities and the figure's
+    # reading are empty; then the article's published, section and authors (when known).
+    metadata = [
+        article.get("published") or "",
+        article.get("section") or "",
+        "; ".join(article.get("authors", [])),
+    ]
     return [
         [d["id"], d["url"], FORMULA_TITLE, d["tag"], d["quote"]["exact"], d["quote"]["prefix"],
          d["quote"]["suffix"], str(d["position"]["start"]), str(d["position"]["end"]), d["note"] or "",
-         d["annotator"], d["created"], d["updated"], d["article_sha256"]]
+         d["annotator"], d["created"], d["updated"], d["article_sha256"], *[""] * 7, *metadata]
         for d in stored
     ]  # fmt: skip
 
 
 def test_plain_csv_keeps_formula_like_cells_byte_true(data_dir, formulas):
     """pandas and R must read exactly what was stored: the plain CSV changes no cell."""
-    expected = _expected_rows(formulas)
+    expected = _expected_rows(formulas, data_dir)
     starts = {cell[0] for row in expected for cell in row if cell}
     assert set(FORMULA_START) <= starts  # the fixture holds every kind of formula start
     with Store(data_dir) as store:
@@ -168,7 +177,7 @@ def test_plain_csv_keeps_formula_like_cells_byte_true(data_dir, formulas):
 
 
 def test_csv_for_excel_neutralises_every_formula_like_text_cell(data_dir, formulas):
-    expected = _expected_rows(formulas)
+    expected = _expected_rows(formulas, data_dir)
     with Store(data_dir) as store:
         plain = export.render(store, AnnotationFilter(), "csv")
         raw = export.render(store, AnnotationFilter(), "csv", excel=True)

@@ -274,7 +274,14 @@ def test_counts_per_tag_follow_the_filter(viewer, coded):
 def test_export_buttons_apply_the_current_filters(viewer, coded):
     page = Page(viewer.get("/?tag=actor&annotator=ben&sort=oldest").get_data(as_text=True))
     links = {a.attrs["data-export"]: a.attrs["href"] for a in page.find("a") if "data-export" in a.attrs}
-    assert set(links) == {"JSON", "JSONL", "CSV", "CSV for Excel", "W3C Web Annotation"}
+    assert set(links) == {
+        "JSON",
+        "JSONL",
+        "CSV",
+        "CSV for Excel",
+        "W3C Web Annotation",
+        "Claims × actors (CSV)",
+    }
     for href in links.values():
         query = parse_qs(urlsplit(href).query)
         assert query["tag"] == ["actor"] and query["annotator"] == ["ben"] and "sort" not in query

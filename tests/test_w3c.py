@@ -45,7 +45,10 @@ def check_annotation(a: dict) -> None:
     for m in as_list(a["motivation"]):
         assert m in MOTIVATIONS  # [3.4] motivation values from the Motivation list
     for b in as_list(a["body"]):
-        assert b["type"] == "TextualBody" and isinstance(b["value"], str)  # [3.2.4] exactly 1 value
+        if b["type"] == "SpecificResource":  # [4] exactly 1 source, an IRI (schema v2: an attribution)
+            assert isinstance(b["source"], str) and IRI.match(b["source"])
+        else:
+            assert b["type"] == "TextualBody" and isinstance(b["value"], str)  # [3.2.4] exactly 1 value
         assert b["purpose"] in MOTIVATIONS  # [3.3.5] purpose is a Motivation
     for key in ("created", "modified"):
         assert isinstance(a[key], str) and UTC_DATETIME.match(a[key])  # [3.3.1] xsd:dateTime, UTC

@@ -115,8 +115,18 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_token)
 
     p = sub.add_parser("export", parents=[common], help="export annotations")
-    p.add_argument("--format", choices=export.FORMATS, default="json")
-    p.add_argument("--excel", action="store_true", help="csv: a byte order mark first, so Excel reads UTF-8")
+    p.add_argument(
+        "--format",
+        choices=export.ALL_FORMATS,
+        default="json",
+        help="json, jsonl, csv, w3c: one record per annotation; csv-claims: who said what, a row per "
+        "claim and actor it is attributed to (default: json)",
+    )
+    p.add_argument(
+        "--excel",
+        action="store_true",
+        help="csv, csv-claims: a byte order mark first, so Excel reads UTF-8, and formula-like text quoted",
+    )
     p.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     p.add_argument("--url", help="only this article")
     p.add_argument("--tag", choices=contract.TAGS)

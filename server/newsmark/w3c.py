@@ -4,21 +4,42 @@ Writing (:func:`annotation`) is what the ``w3c`` export holds; reading
 (:func:`check_pages`, :func:`stored_form`) is what an import of such a file makes
 of it. The article version an annotation's offsets refer to is named in the
 target's state by its text's SHA-256, as an RFC 6920 IRI (:func:`version_iri`).
+
+The bodies of an annotation (schema v2), each read back into the field it came from:
+
+- ``TextualBody``, purpose ``tagging``: the tag (always);
+- ``TextualBody``, purpose ``commenting``, ``text/plain``: the note (when it is not null);
+- ``TextualBody``, purpose ``identifying``: an actor's entity, its canonical name;
+- ``TextualBody``, purpose ``describing``, ``application/json``: a figure's reading, the JSON
+  text of ``{"value", "value_high", "unit", "qualifier"}`` (:data:`READING`), e.g.
+  ``{"value":125.0,"value_high":null,"unit":"precision munitions","qualifier":"more_than"}``;
+- ``SpecificResource``, purpose ``linking``, one per actor a claim is attributed to, in order:
+  ``source`` is that actor annotation's IRI, ``urn:uuid:<id>``, as the annotations' own ids.
+
+Reading maps the bodies there are and nothing more: an annotation without them (a file from
+an earlier version, or another tool) has those fields filled by the import as a create fills
+them (an actor's entity its quote, a figure's reading parsed from its quote, a claim no actor).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from . import contract
 from .store import Doc
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+#: A figure's reading, in this order, in the describing body's JSON text.
+READING = ("value", "value_high", "unit", "qualifier")
+JSON_FORMAT = "application/json"
 
 #: Where a file is at fault, and why: ``report("items[3].target", "must be …")``.
 Report = Callable[[str, str], None]
@@ -53,12 +74,31 @@ def sha256_of_version_iri(iri: str) -> str | None:
 # -- writing ---------------------------------------------------------------------------
 
 
+def iri(annotation_id: str) -> str:
+    """The IRI of the annotation with ``annotation_id``: its id as a URN."""
+    return f"urn:uuid:{annotation_id}"
+
+
 def annotation(doc: Doc, version_dates: dict[str, str]) -> dict[str, Any]:
     """One annotation in the W3C Web Annotation Data Model."""
     body: list[dict[str, Any]] = [{"type": "TextualBody", "purpose": "tagging", "value": doc["tag"]}]
+    motivation = ["classifying"]
     note = doc["note"]
     if note is not None:  # an empty note too, so that an import gives back "" and not null
         body.append({"type": "TextualBody", "purpose": "commenting", "value": note, "format": "text/plain"})
+        motivation.append("commenting")
+    entity = doc.get("entity")
+    if entity is not None:
+        body.append({"type": "TextualBody", "purpose": "identifying", "value": entity})
+        motivation.append("identifying")
+    if any(doc.get(k) is not None for k in READING):  # a figure (on other tags all four are null)
+        reading = orjson.dumps({k: doc.get(k) for k in READING}).decode()
+        body.append({"type": "TextualBody", "purpose": "describing", "value": reading, "format": JSON_FORMAT})
+        motivation.append("describing")
+    linked = doc.get("attributed_to") or ()
+    body += [{"type": "SpecificResource", "purpose": "linking", "source": iri(actor)} for actor in linked]
+    if linked:
+        motivation.append("linking")
     target: dict[str, Any] = {
         "type": "SpecificResource",
         "source": doc["url"],
@@ -80,9 +120,9 @@ def annotation(doc: Doc, version_dates: dict[str, str]) -> dict[str, Any]:
         }
     return {
         "@context": CONTEXT,
-        "id": f"urn:uuid:{doc['id']}",
+        "id": iri(doc["id"]),
         "type": "Annotation",
-        "motivation": ["classifying", "commenting"] if note is not None else "classifying",
+        "motivation": motivation if len(motivation) > 1 else motivation[0],
         "creator": {"type": "Person", "name": doc["annotator"]},
         "created": doc["created"],
         "modified": doc["updated"],
@@ -158,13 +198,14 @@ def _is(node: dict[str, Any], kind: str) -> bool:
 def stored_form(item: Any, path: str, report: Report) -> dict[str, Any] | None:
     """A W3C Annotation as newsmark's stored form, for the stored-form schema to check.
 
-    A value the mapping cannot find is left out, so that the schema names it missing.
-    Its problems are reported in this order: id, body, creator, target.
+    A value the mapping cannot find is left out, so that the schema names it missing; but
+    the fields of schema v2 an annotation holds no body for, which the import fills as a
+    create fills them. Its problems are reported in this order: id, body, creator, target.
     """
     if not isinstance(item, dict) or not _is(item, "Annotation"):
         report(path, "is not a W3C Annotation (an object whose type is Annotation).")
         return None
-    out: dict[str, Any] = {"schema_version": contract.SCHEMA_VERSION, "article_sha256": None}
+    out: dict[str, Any] = {}
     faults: list[tuple[str, str]] = []
     ident = item.get("id")
     match = _URN_UUID.fullmatch(ident) if isinstance(ident, str) else None
@@ -172,7 +213,8 @@ def stored_form(item: Any, path: str, report: Report) -> dict[str, Any] | None:
         faults.append((f"{path}.id", "must be urn:uuid:<UUID> (newsmark's annotation ids are UUIDs)."))
     else:
         out["id"] = match.group(1)
-    fault = _map_bodies(item.get("body"), out)
+    bodies = _Bodies()
+    fault = bodies.read(item.get("body"))
     if fault:
         faults.append((f"{path}.body", fault))
     creator = item.get("creator")
@@ -184,37 +226,108 @@ def stored_form(item: Any, path: str, report: Report) -> dict[str, Any] | None:
         out["created"] = item["created"]
     if "modified" in item:
         out["updated"] = item["modified"]
-    faults += _map_target(item.get("target"), f"{path}.target", out)
+    target: dict[str, Any] = {}
+    faults += _map_target(item.get("target"), f"{path}.target", target)
     for where, reason in faults:
         report(where, reason)
-    return None if faults else out
+    if faults:
+        return None
+    return _in_stored_order({**out, **target, **bodies.fields()})
 
 
-def _map_bodies(body: Any, out: dict[str, Any]) -> str | None:
-    """Tag and note from the bodies into ``out``; what is wrong with them, if anything."""
-    tagging: list[dict[str, Any]] = []
-    commenting: list[dict[str, Any]] = []
-    for one in _as_list(body):
-        purpose = one.get("purpose") if isinstance(one, dict) else None
-        if purpose == "tagging":
-            tagging.append(one)
-        elif purpose == "commenting":
-            commenting.append(one)
-        else:
-            return "holds a body newsmark cannot keep: only TextualBody with purpose tagging or commenting."
-    if len(tagging) != 1 or len(commenting) > 1:
-        return "must hold exactly one tagging body (the tag) and at most one commenting body (the note)."
-    if "value" in tagging[0]:
-        out["tag"] = tagging[0]["value"]
-    if not commenting:
-        out["note"] = None
-    elif "value" in commenting[0]:  # else left out: the schema names the note missing
-        out["note"] = commenting[0]["value"]
-    return None
+#: The stored form's keys in the order the service writes them (schema v2).
+_STORED_ORDER = (
+    "id", "url", "tag", "quote", "position", "note", "annotator", "attributed_to", "entity",
+    *READING, "article_sha256", "created", "updated", "schema_version",
+)  # fmt: skip
+
+
+def _in_stored_order(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: doc[k] for k in _STORED_ORDER if k in doc}
+
+
+_READING_FORM = "JSON text of an object with value, value_high, unit, qualifier (the figure's reading)"
+
+
+class _Bodies:
+    """An annotation's bodies, sorted by purpose."""
+
+    def __init__(self) -> None:
+        self.textual: dict[str, list[dict[str, Any]]] = {
+            "tagging": [],  # the tag
+            "commenting": [],  # the note
+            "identifying": [],  # the entity
+            "describing": [],  # the figure's reading
+        }
+        self.actors: list[str] = []  # linking: the actors a claim is attributed to
+        self.reading: dict[str, Any] | None = None
+
+    def read(self, body: Any) -> str | None:
+        """Sort the bodies; what is wrong with them, if anything."""
+        for one in _as_list(body):
+            purpose = one.get("purpose") if isinstance(one, dict) else None
+            if purpose in self.textual:
+                self.textual[purpose].append(one)
+            elif purpose == "linking":
+                source = one.get("source")
+                match = _URN_UUID.fullmatch(source) if isinstance(source, str) else None
+                if not _is(one, "SpecificResource") or match is None:
+                    return "holds a linking body that is no SpecificResource whose source is urn:uuid:<UUID>."
+                self.actors.append(match.group(1))
+            else:
+                return (
+                    "holds a body newsmark cannot keep: only TextualBody with purpose tagging, commenting, "
+                    "identifying or describing, and SpecificResource with purpose linking."
+                )
+        counts = {purpose: len(found) for purpose, found in self.textual.items()}
+        if counts["tagging"] != 1 or max(counts.values()) > 1:
+            return (
+                "must hold exactly one tagging body (the tag) and at most one each of commenting (the "
+                "note), identifying (the entity) and describing (the figure's reading)."
+            )
+        entity, reading = self.textual["identifying"], self.textual["describing"]
+        if entity and "value" not in entity[0]:
+            return "holds an identifying body without a value (the entity)."
+        if reading:
+            return self._read_figure(reading[0])
+        return None
+
+    def _read_figure(self, body: dict[str, Any]) -> str | None:
+        text = body.get("value")
+        reading = None
+        if body.get("format", JSON_FORMAT) == JSON_FORMAT and isinstance(text, str):
+            with contextlib.suppress(orjson.JSONDecodeError):
+                reading = orjson.loads(text)
+        if not isinstance(reading, dict) or not set(reading) <= set(READING):
+            return f"holds a describing body that is not {_READING_FORM}."
+        # As in a change through the API: the reading is given whole, what it lacks is null.
+        self.reading = {k: reading.get(k) for k in READING}
+        if self.reading["qualifier"] is None:
+            self.reading["qualifier"] = "exact"
+        return None
+
+    def fields(self) -> dict[str, Any]:
+        """Tag and note, and the fields of schema v2 the bodies give (the import fills the others)."""
+        out: dict[str, Any] = {"schema_version": contract.SCHEMA_VERSION}
+        tag, note, entity = (self.textual[p] for p in ("tagging", "commenting", "identifying"))
+        if "value" in tag[0]:
+            out["tag"] = tag[0]["value"]
+        if not note:
+            out["note"] = None
+        elif "value" in note[0]:  # else left out: the schema names the note missing
+            out["note"] = note[0]["value"]
+        if self.actors:
+            out["attributed_to"] = self.actors
+        if entity:
+            out["entity"] = entity[0]["value"]
+        if self.reading is not None:
+            out.update(self.reading)
+        return out
 
 
 def _map_target(target: Any, path: str, out: dict[str, Any]) -> list[tuple[str, str]]:
     """URL, quote, position and version from the target into ``out``; what is wrong, by path."""
+    out["article_sha256"] = None
     targets = _as_list(target)
     if len(targets) != 1 or not isinstance(targets[0], dict):
         return [(path, "must be exactly one SpecificResource (the article).")]

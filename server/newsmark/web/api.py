@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
+from marshmallow import fields, validate
 
 from .. import __version__, annotations, articles, entities, export, importing
 from ..browse import filter_from_query
@@ -29,12 +30,23 @@ from .jsonio import json_body, json_stream, query
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+
+class ExportQuery(ExportQuerySchema):
+    """The export's query: the list's filters, and every format the export writes (csv-claims too)."""
+
+    format = fields.Str(load_default="json", validate=validate.OneOf(export.ALL_FORMATS))
+    excel = fields.Bool(
+        load_default=False,
+        metadata={"description": "csv, csv-claims: a byte order mark first, formula-like text cells quoted"},
+    )
+
+
 _create = AnnotationCreateSchema()
 _patch = AnnotationPatchSchema()
 _article = ArticlePostSchema()
 _lookup = ArticleLookupSchema()
 _list = ListQuerySchema()
-_export = ExportQuerySchema()
+_export = ExportQuery()
 _page = PageQuerySchema()
 _version = VersionQuerySchema()
 _import = ImportQuerySchema()
@@ -172,7 +184,7 @@ def export_annotations() -> Response:
     )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     response = Response(chunks, content_type=export.MEDIA_TYPES[fmt])
-    name = f"newsmark-export-{stamp}.{export.FILE_EXTENSIONS[fmt]}"
+    name = export.file_name(fmt, stamp)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers[export.TOTAL_HEADER] = str(total)  # for a progress bar (the body's length is not known)
     if args["skip_damaged"]:

@@ -11,6 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, jsonify
 
 from .. import __version__, schemas
+from .api import ExportQuery
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -176,18 +177,23 @@ _PATHS: dict[str, dict[str, Any]] = {
     "/api/export": {
         "get": {
             "summary": "Export annotations with their articles",
+            "description": "json (schemas/export.schema.json), jsonl, csv and w3c hold one record per "
+            "annotation; csv-claims one row per claim and actor it is attributed to (a claim attributed "
+            "to no one: one row, actor cells empty). The filters select the annotations (for csv-claims, "
+            "the claims).",
             "parameters": [{"in": "query", "schema": "ExportQuery"}],
             "responses": {
                 "200": {
-                    "description": "the export document (schemas/export.schema.json), streamed",
+                    "description": "the export, streamed",
                     "headers": {
                         "Content-Disposition": {
                             "description": 'attachment; filename="newsmark-export-<UTC time>.<json|jsonl|csv|'
-                            'jsonld>" (w3c is JSON-LD: .jsonld)',
+                            'jsonld>" (w3c is JSON-LD: .jsonld); for csv-claims '
+                            'filename="newsmark-claims-<UTC time>.csv"',
                             "schema": {"type": "string"},
                         },
                         "X-Newsmark-Total": {
-                            "description": "how many annotations the export holds",
+                            "description": "how many annotations the export holds (csv-claims: claims)",
                             "schema": {"type": "integer", "minimum": 0},
                         },
                         "X-Newsmark-Skipped-Damaged": {
@@ -243,7 +249,7 @@ def build_spec() -> dict[str, Any]:
         "ListQuery": schemas.ListQuerySchema,
         "PageQuery": schemas.PageQuerySchema,
         "VersionQuery": schemas.VersionQuerySchema,
-        "ExportQuery": schemas.ExportQuerySchema,
+        "ExportQuery": ExportQuery,
         "HealthQuery": schemas.HealthQuerySchema,
         "ImportQuery": schemas.ImportQuerySchema,
         "EntitiesQuery": schemas.EntitiesQuerySchema,

@@ -35,6 +35,7 @@ EXPORTS = (
     ("CSV", {"format": "csv"}),
     ("CSV for Excel", {"format": "csv", "excel": "true"}),
     ("W3C Web Annotation", {"format": "w3c"}),
+    ("Claims × actors (CSV)", {"format": "csv-claims"}),
 )
 
 
