@@ -73,6 +73,9 @@ from newsmark import articles as newsmark_articles
 from newsmark.storage import AtomicJSONStorage, dumps_docs
 from newsmark.store import DATA_FILE, AnnotationFilter, Store
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import importfiles  # the v2 tag fields, shared with the import files
+
 Doc = dict[str, Any]
 
 URL_COUNT = 1_000
@@ -201,18 +204,6 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def tag_fields(rng: random.Random, tag: str) -> Doc:
-    """The fields of the tag (schema_version 2), as a coder sets them: an actor's entity, a figure's
-    reading; claims attributed to no one (an actor of the same article would have to exist)."""
-    fields: Doc = {"attributed_to": [], "entity": None, "value": None, "value_high": None, "unit": None,
-                   "qualifier": None}  # fmt: skip
-    if tag == "actor":
-        fields["entity"] = f"Entity {rng.randrange(2_000)}"
-    elif tag == "figure":
-        fields.update(value=float(rng.randrange(1, 10_000)), unit="people", qualifier="exact")
-    return fields
-
-
 def make_doc(
     corpus: Corpus, rng: random.Random, serial: int, *, version: int = contract.SCHEMA_VERSION
 ) -> Doc:
@@ -239,7 +230,7 @@ def make_doc(
         "position": {"start": start, "end": start + length},
         "note": note,
         "annotator": f"coder-{rng.randrange(12):02d}",
-        **(tag_fields(rng, tag) if version >= 2 else {}),
+        **(importfiles.tag_fields(rng, tag) if version >= 2 else {}),
         "article_sha256": corpus.shas[u],
         "created": stamp,
         "updated": stamp,

@@ -96,7 +96,8 @@ def make_annotation(rng: random.Random, article: Doc, serial: int) -> Doc:
 
 def tag_fields(rng: random.Random, tag: str) -> Doc:
     """The fields of the tag (schema_version 2), as a coder sets them: an actor's entity, a figure's
-    reading; claims attributed to no one (an import refuses an actor it cannot find)."""
+    reading; claims attributed to no one (an import refuses an actor it cannot find, and a stored claim
+    needs an actor of the same article). scripts/bench_store.py makes its documents with it too."""
     fields: Doc = {"attributed_to": [], "entity": None, "value": None, "value_high": None, "unit": None,
                    "qualifier": None}  # fmt: skip
     if tag == "actor":
