@@ -628,10 +628,16 @@ class EntityRenameSchema(Schema):
     to = _name(contract.MAX_ENTITY, "an entity", required=True)
 
 
-class EntityRenameQuerySchema(Schema):
+class DryRunQuerySchema(Schema):
+    """``?dry_run=``: answer what a write would change, and write nothing."""
+
     dry_run = fields.Bool(
         load_default=False, metadata={"description": "answer what would change; write nothing"}
     )
+
+
+class EntityRenameQuerySchema(DryRunQuerySchema):
+    """The query of ``POST /api/entities/rename``."""
 
 
 class EntityRenameReportSchema(Schema):
@@ -653,10 +659,8 @@ class EntityRenameReportSchema(Schema):
     )
 
 
-class ImportQuerySchema(Schema):
-    dry_run = fields.Bool(
-        load_default=False, metadata={"description": "report what would change; write nothing"}
-    )
+class ImportQuerySchema(DryRunQuerySchema):
+    """The query of ``POST /api/import``."""
 
 
 class ImportReportSchema(Schema):
